@@ -1,0 +1,1 @@
+import { x } from '@ledger/margin-domain'; console.log('ok', x);

@@ -1,0 +1,397 @@
+import type { AppendResult, EventStore, JsonObject, RecordedEvent, Transaction } from '@ledger/event-store';
+import { ConcurrencyError } from '@ledger/event-store';
+import type {
+  AccountCommand,
+  AccountEvent,
+  AccountState,
+  AccountView,
+  MarketEvent,
+  MarketState,
+  ReferenceData,
+} from '@ledger/margin-domain';
+import {
+  ACCOUNT_EVENT_SCHEMA_VERSION,
+  LedgerDomainError,
+  accountView,
+  applyMarketEvent,
+  applyOverrides,
+  decide,
+  decideMarket,
+  emptyMarketState,
+  evolve,
+  initialAccountState,
+  parseReferenceData,
+  resolveFundingSettlement,
+} from '@ledger/margin-domain';
+import type { CommandInput, CommandName } from '../commands/command-schema';
+import { ACCOUNT_COMMAND_NAMES, checkCommandShape } from '../commands/command-schema';
+import { AccountRepository } from './account-repository';
+import { normalizeTime } from './time';
+import { ReferenceDataRegistry } from './reference-data-registry';
+import {
+  ASSET_INDEX_STREAM,
+  MARKET_STREAM_PREFIXES,
+  REFERENCE_DATA_STREAM,
+  accountStream,
+  marketStream,
+} from './streams';
+import { RiskIndex } from '../saga/risk-index';
+import { RiskSaga } from '../saga/risk-saga';
+import { AsOfReader } from '../read/as-of-reader';
+import type { AsOf } from '../read/as-of-reader';
+
+export interface CommandMeta {
+  /** Idempotency key: global in the store. */
+  commandId: string;
+  /** ISO time; the server clock when absent. */
+  at?: string;
+  actor?: string;
+  correlationId?: string;
+  causationId?: string;
+}
+
+export interface LedgerEventJson {
+  globalPosition: string;
+  streamId: string;
+  streamVersion: number;
+  type: string;
+  data: JsonObject;
+  occurredAt: string;
+  commandId: string;
+}
+
+export interface CommandOutcome {
+  commandId: string;
+  duplicate: boolean;
+  events: LedgerEventJson[];
+}
+
+/** Writes the read models of an account inside the append's transaction (ARCHITECTURE "Read side"). */
+export type InlineProjection = (
+  tx: Transaction,
+  accountId: string,
+  state: AccountState,
+  events: RecordedEvent[],
+) => Promise<void>;
+
+export interface LedgerOptions {
+  store: EventStore;
+  /** The set published when the store holds no reference data yet. */
+  referenceData: ReferenceData;
+  clock?: () => Date;
+  projection?: InlineProjection;
+  /** Snapshot an account every N events (as-of reads fold from the nearest). Default 200. */
+  snapshotEvery?: number;
+  /** Run the durable risk saga (default true). */
+  riskSaga?: boolean;
+  logger?: Pick<Console, 'warn' | 'error'>;
+}
+
+/** Attempts on ConcurrencyError before giving up (the conflict is then reported as such). */
+export const MAX_APPEND_ATTEMPTS = 8;
+
+/**
+ * The command side and the current read side of the ledger (ARCHITECTURE "Command side"): load → fold → decide →
+ * append with the expected version and the command id. It never publishes; the durable subscriptions (risk saga,
+ * event bus pump) read what was committed.
+ */
+export class Ledger {
+  readonly references = new ReferenceDataRegistry();
+  readonly market: MarketState = emptyMarketState();
+  readonly riskIndex = new RiskIndex();
+  readonly accounts: AccountRepository;
+  readonly asOf: AsOfReader;
+  private readonly streamTimes = new Map<string, { version: number; at: string }>();
+  private readonly clock: () => Date;
+  private saga: RiskSaga | undefined;
+  private referenceSequence = 0;
+
+  private constructor(
+    readonly store: EventStore,
+    private readonly options: LedgerOptions,
+  ) {
+    this.clock = options.clock ?? (() => new Date());
+    this.accounts = new AccountRepository(store, options.snapshotEvery ?? 200);
+    this.asOf = new AsOfReader(store, this.accounts);
+  }
+
+  static async open(options: LedgerOptions): Promise<Ledger> {
+    const ledger = new Ledger(options.store, options);
+    await ledger.loadMarketAndReferenceData();
+    await ledger.riskIndex.load(options.store, ledger.accounts, ledger.references.latest());
+    if (options.riskSaga ?? true) {
+      ledger.saga = new RiskSaga(ledger, options.logger ?? console);
+      await ledger.saga.start();
+    }
+    return ledger;
+  }
+
+  async close(): Promise<void> {
+    await this.saga?.stop();
+  }
+
+  /** Waits until every async consumer (the risk saga) has caught up, including what it dispatched. */
+  async settle(): Promise<void> {
+    if (!this.saga) return;
+    for (let round = 0; round < 100; round++) {
+      const before = await this.store.headCheckpoint();
+      await this.saga.waitUntilCaughtUp();
+      const after = await this.store.headCheckpoint();
+      if (before?.globalPosition === after?.globalPosition) return;
+    }
+  }
+
+  private async loadMarketAndReferenceData(): Promise<void> {
+    const events = await this.readAllOf(MARKET_STREAM_PREFIXES);
+    for (const e of events) this.applyMarketOrReference(e);
+    if (this.references.size === 0) {
+      const ref = parseReferenceData(this.options.referenceData);
+      await this.appendReference(ref, '1970-01-01T00:00:00.000Z', {
+        commandId: `reference-data:initial:${ref.version}`,
+        actor: 'system',
+      });
+    }
+  }
+
+  private async readAllOf(prefixes: string[]): Promise<RecordedEvent[]> {
+    const out: RecordedEvent[] = [];
+    let after = null;
+    for (;;) {
+      const batch = await this.store.readAll({ after, limit: 5000, streamPrefixes: prefixes });
+      const last = batch[batch.length - 1];
+      if (!last) return out;
+      out.push(...batch);
+      after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    }
+  }
+
+  private applyMarketOrReference(e: RecordedEvent): void {
+    this.streamTimes.set(e.streamId, { version: e.streamVersion, at: e.metadata.occurredAt });
+    if (e.type === 'ReferenceDataPublished') {
+      const data = e.data as { referenceData: unknown };
+      this.references.add(parseReferenceData(data.referenceData), e.metadata.occurredAt);
+      this.referenceSequence += 1;
+      return;
+    }
+    applyMarketEvent(this.market, { type: e.type, data: e.data } as unknown as MarketEvent);
+  }
+
+  /** Runs one command from outside (scenario step, HTTP body, CLI). Throws LedgerDomainError on rejection. */
+  async execute(input: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
+    const { command, ...fields } = input;
+    const name = checkCommandShape(fields, command);
+    const prior = await this.priorOutcome(meta.commandId);
+    if (prior) return prior;
+    const at = normalizeTime(meta.at ?? this.clock().toISOString());
+    if ((ACCOUNT_COMMAND_NAMES as readonly string[]).includes(name)) {
+      const accountCommand = { ...fields, type: name } as unknown as AccountCommand;
+      return this.executeAccount(accountCommand, { ...meta, at });
+    }
+    return this.executeMarket(name, fields, { ...meta, at });
+  }
+
+  /** Runs a command the ledger issues itself (risk saga, funding settlement). */
+  async executeAccount(command: AccountCommand, meta: CommandMeta & { at: string }): Promise<CommandOutcome> {
+    const stream = accountStream(command.accountId);
+    for (let attempt = 1; ; attempt++) {
+      const loaded = await this.accounts.load(command.accountId);
+      if (loaded.lastAt !== undefined && meta.at < loaded.lastAt) throw atBeforeStreamTime(stream, meta.at, loaded.lastAt);
+      const ref = this.references.at(meta.at);
+      const events = decide(command, loaded.state, { ref, market: this.market });
+      if (events.length === 0) return { commandId: meta.commandId, duplicate: false, events: [] };
+      let next = loaded.state;
+      for (const e of events) next = evolve(next, e);
+      try {
+        const result = await this.store.append(stream, events.map((e) => this.envelope(e, meta, ref.version)), {
+          commandId: meta.commandId,
+          expectedVersion: loaded.version,
+          onAppended: async (tx, _result, recorded) => {
+            if (this.options.projection) await this.options.projection(tx, command.accountId, next, recorded);
+          },
+        });
+        if (result.duplicate) return this.outcomeOf(result, true);
+        this.accounts.remember(command.accountId, next, result.lastVersion, meta.at);
+        this.riskIndex.update(command.accountId, next, ref);
+        await this.accounts.maybeSnapshot(command.accountId, next, result.lastVersion);
+        return this.outcomeOf(result, false);
+      } catch (error) {
+        if (error instanceof ConcurrencyError && attempt < MAX_APPEND_ATTEMPTS) {
+          this.accounts.forget(command.accountId);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private envelope(event: AccountEvent | MarketEvent | { type: string; data: JsonObject }, meta: CommandMeta & { at: string }, referenceDataVersion: string) {
+    return {
+      type: event.type,
+      schemaVersion: ACCOUNT_EVENT_SCHEMA_VERSION,
+      data: event.data as unknown as JsonObject,
+      metadata: {
+        commandId: meta.commandId,
+        occurredAt: meta.at,
+        referenceDataVersion,
+        ...(meta.actor === undefined ? {} : { actor: meta.actor }),
+        ...(meta.correlationId === undefined ? {} : { correlationId: meta.correlationId }),
+        ...(meta.causationId === undefined ? {} : { causationId: meta.causationId }),
+      },
+    };
+  }
+
+  private async executeMarket(
+    name: CommandName,
+    fields: Record<string, unknown>,
+    meta: CommandMeta & { at: string },
+  ): Promise<CommandOutcome> {
+    const ref = this.references.at(meta.at);
+    switch (name) {
+      case 'UpdateMarkPrice':
+      case 'SetFundingRate':
+      case 'UpdateAssetIndex': {
+        const event = decideMarket({ ...fields, type: name } as Parameters<typeof decideMarket>[0], ref);
+        const stream = event.type === 'AssetIndexUpdated' ? ASSET_INDEX_STREAM : marketStream(event.data.symbol);
+        return this.appendMarket(stream, event, meta, ref.version);
+      }
+      case 'SettleFunding':
+        return this.settleFunding(fields, meta, ref);
+      case 'PublishReferenceData':
+        return this.publishReferenceData(fields, meta);
+      default:
+        throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${name}`, { field: 'command' });
+    }
+  }
+
+  private async appendMarket(
+    stream: string,
+    event: MarketEvent | { type: string; data: JsonObject },
+    meta: CommandMeta & { at: string },
+    referenceDataVersion: string,
+  ): Promise<CommandOutcome> {
+    for (let attempt = 1; ; attempt++) {
+      const known = this.streamTimes.get(stream);
+      if (known && meta.at < known.at) throw atBeforeStreamTime(stream, meta.at, known.at);
+      try {
+        const result = await this.store.append(stream, [this.envelope(event, meta, referenceDataVersion)], {
+          commandId: meta.commandId,
+          expectedVersion: known?.version ?? 0,
+        });
+        if (result.duplicate) return this.outcomeOf(result, true);
+        this.streamTimes.set(stream, { version: result.lastVersion, at: meta.at });
+        if (event.type === 'ReferenceDataPublished') {
+          const data = event.data as { referenceData: unknown };
+          this.references.add(parseReferenceData(data.referenceData), meta.at);
+          this.referenceSequence += 1;
+        } else {
+          applyMarketEvent(this.market, event as MarketEvent);
+        }
+        return this.outcomeOf(result, false);
+      } catch (error) {
+        if (error instanceof ConcurrencyError && attempt < MAX_APPEND_ATTEMPTS) {
+          await this.reloadStreamTime(stream);
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  private async reloadStreamTime(stream: string): Promise<void> {
+    const events = await this.store.readStream(stream, { fromVersion: (this.streamTimes.get(stream)?.version ?? 0) + 1 });
+    for (const e of events) this.applyMarketOrReference(e);
+  }
+
+  private appendReference(ref: ReferenceData, at: string, meta: Omit<CommandMeta, 'at'>): Promise<CommandOutcome> {
+    const event = {
+      type: 'ReferenceDataPublished',
+      data: { version: ref.version, referenceData: ref as unknown as JsonObject },
+    };
+    return this.appendMarket(REFERENCE_DATA_STREAM, event, { ...meta, at }, ref.version);
+  }
+
+  /** PublishReferenceData: a new version from the one in force, validated whole (reference-data.md "Versions"). */
+  private publishReferenceData(fields: Record<string, unknown>, meta: CommandMeta & { at: string }): Promise<CommandOutcome> {
+    const overrides = fields.overrides;
+    if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
+      throw new LedgerDomainError('INVALID_FIELD', 'overrides must be an object of dotted keys', { field: 'overrides' });
+    }
+    const version = fields.version;
+    if (version !== undefined && (typeof version !== 'string' || version.length === 0)) {
+      throw new LedgerDomainError('INVALID_FIELD', 'version must be a non-empty string', { field: 'version' });
+    }
+    if (typeof version === 'string' && this.references.byVersion(version)) {
+      throw new LedgerDomainError('REFERENCE_DATA_VERSION_EXISTS', `version ${version} exists`, { field: 'version' });
+    }
+    const base = this.references.at(meta.at);
+    const next = applyOverrides(base, overrides as Record<string, unknown>, version, this.referenceSequence);
+    return this.appendReference(next, meta.at, meta);
+  }
+
+  /** SettleFunding: one FundingSettled per position holder, command ids derived per account (RULES §5). */
+  private async settleFunding(
+    fields: Record<string, unknown>,
+    meta: CommandMeta & { at: string },
+    ref: ReferenceData,
+  ): Promise<CommandOutcome> {
+    const { symbol, rate } = resolveFundingSettlement({ symbol: fields.symbol, rate: fields.rate }, ref, this.market);
+    const events: LedgerEventJson[] = [];
+    for (const accountId of this.riskIndex.holdersOf(symbol)) {
+      const outcome = await this.executeAccount(
+        { type: 'SettleAccountFunding', accountId, symbol, rate: rate.toFixed() },
+        { ...meta, commandId: `${meta.commandId}:funding:${accountId}`, causationId: meta.commandId },
+      );
+      events.push(...outcome.events);
+    }
+    return { commandId: meta.commandId, duplicate: false, events };
+  }
+
+  private async priorOutcome(commandId: string): Promise<CommandOutcome | null> {
+    const prior = this.store.commandResult ? await this.store.commandResult(commandId) : null;
+    return prior ? this.outcomeOf(prior, true) : null;
+  }
+
+  private async outcomeOf(result: AppendResult, duplicate: boolean): Promise<CommandOutcome> {
+    const recorded = await this.store.readStream(result.streamId, {
+      fromVersion: result.firstVersion,
+      toVersion: result.lastVersion,
+    });
+    return { commandId: recorded[0]?.metadata.commandId ?? '', duplicate, events: recorded.map(toJson) };
+  }
+
+  /** Current state (or as of a time / global position) with the prices and rules in force then. */
+  async accountView(accountId: string, asOf?: AsOf): Promise<AccountView | null> {
+    if (asOf) return this.asOf.view(accountId, asOf);
+    const loaded = await this.accounts.load(accountId);
+    if (!loaded.state.opened) return null;
+    return accountView(loaded.state, this.market, this.references.latest());
+  }
+
+  async accountState(accountId: string): Promise<AccountState> {
+    return (await this.accounts.load(accountId)).state;
+  }
+
+  initialState(accountId: string): AccountState {
+    return initialAccountState(accountId);
+  }
+}
+
+export function toJson(e: RecordedEvent): LedgerEventJson {
+  return {
+    globalPosition: e.globalPosition.toString(),
+    streamId: e.streamId,
+    streamVersion: e.streamVersion,
+    type: e.type,
+    data: e.data,
+    occurredAt: e.metadata.occurredAt,
+    commandId: e.metadata.commandId,
+  };
+}
+
+function atBeforeStreamTime(stream: string, at: string, last: string): LedgerDomainError {
+  return new LedgerDomainError(
+    'AT_BEFORE_STREAM_TIME',
+    `at ${at} is earlier than the last event of ${stream} (${last})`,
+    { field: 'at' },
+  );
+}

@@ -1,0 +1,115 @@
+import { createHash } from 'node:crypto';
+import type { RecordedEvent, Subscription } from '@ledger/event-store';
+import type { AccountCommand } from '@ledger/margin-domain';
+import { LedgerDomainError, assessRisk } from '@ledger/margin-domain';
+import type { Ledger } from '../ledger/ledger';
+import { accountIdOf } from '../ledger/streams';
+
+export const RISK_SAGA_CONSUMER = 'risk-saga';
+
+/** Counters the API exposes in /metrics. */
+export interface RiskSagaMetrics {
+  autoExchanges: number;
+  liquidations: number;
+  rejected: number;
+}
+
+/**
+ * The risk saga (ARCHITECTURE "The risk saga"): on a durable subscription, each committed event re-checks the
+ * accounts it can affect and dispatches AutoExchange / Liquidate with a deterministic command id (a hash of the
+ * action, the account, the asset and the triggering global position), so a redelivered event never acts twice.
+ * It holds no margin math: `assessRisk` and the deciders do. It never throws for a business rejection.
+ */
+export class RiskSaga {
+  readonly metrics: RiskSagaMetrics = { autoExchanges: 0, liquidations: 0, rejected: 0 };
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly logger: Pick<Console, 'warn' | 'error'>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = this.ledger.store.subscribe(RISK_SAGA_CONSUMER, (batch) => this.handle(batch), {
+      handlerOutsideTransaction: true,
+      batchSize: 500,
+      onError: (error, attempt) => this.logger.error(`risk saga batch failed (attempt ${attempt})`, error),
+    });
+    await this.subscription.start();
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.stop();
+  }
+
+  async waitUntilCaughtUp(): Promise<void> {
+    await this.subscription?.waitUntilCaughtUp();
+  }
+
+  /** Consecutive events of one command on one stream form a run; each run triggers one check. */
+  async handle(batch: RecordedEvent[]): Promise<void> {
+    let run: RecordedEvent[] = [];
+    for (const event of batch) {
+      const head = run[0];
+      if (head && (head.streamId !== event.streamId || head.metadata.commandId !== event.metadata.commandId)) {
+        await this.onRun(run);
+        run = [];
+      }
+      run.push(event);
+    }
+    if (run.length > 0) await this.onRun(run);
+  }
+
+  private async onRun(run: RecordedEvent[]): Promise<void> {
+    const trigger = run[run.length - 1];
+    if (!trigger) return;
+    const accountId = accountIdOf(trigger.streamId);
+    if (accountId !== undefined) {
+      await this.check(accountId, trigger, run.some((e) => e.type === 'PositionLiquidated'));
+      return;
+    }
+    const index = this.ledger.riskIndex;
+    let affected: string[] = [];
+    if (trigger.type === 'MarkPriceUpdated') affected = index.holdersOf(String(trigger.data.symbol));
+    else if (trigger.type === 'AssetIndexUpdated') affected = index.holdersOfAsset(String(trigger.data.asset));
+    else if (trigger.type === 'ReferenceDataPublished') affected = index.all();
+    for (const id of affected) await this.check(id, trigger, false);
+  }
+
+  private async check(accountId: string, trigger: RecordedEvent, afterLiquidation: boolean): Promise<void> {
+    const loaded = await this.ledger.accounts.load(accountId);
+    const ref = this.ledger.references.latest();
+    const actions = assessRisk(loaded.state, this.ledger.market, ref, afterLiquidation);
+    for (const action of actions) {
+      const command: AccountCommand =
+        action.type === 'Liquidate'
+          ? { type: 'Liquidate', accountId }
+          : { type: 'AutoExchange', accountId, asset: action.asset, trigger: action.trigger };
+      const key = `${action.type}|${accountId}|${action.type === 'AutoExchange' ? action.asset : '*'}|${trigger.globalPosition}`;
+      const at =
+        loaded.lastAt !== undefined && loaded.lastAt > trigger.metadata.occurredAt
+          ? loaded.lastAt
+          : trigger.metadata.occurredAt;
+      try {
+        const outcome = await this.ledger.executeAccount(command, {
+          commandId: `risk:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`,
+          at,
+          actor: RISK_SAGA_CONSUMER,
+          causationId: trigger.metadata.commandId,
+          correlationId: trigger.metadata.correlationId ?? trigger.metadata.commandId,
+        });
+        if (!outcome.duplicate) {
+          for (const e of outcome.events) {
+            if (e.type === 'AutoExchangeExecuted') this.metrics.autoExchanges += 1;
+            if (e.type === 'PositionLiquidated') this.metrics.liquidations += 1;
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof LedgerDomainError)) throw error;
+        this.metrics.rejected += 1;
+        this.logger.warn(`risk saga: ${command.type} for ${accountId} rejected: ${error.code} ${error.message}`);
+      }
+      if (action.type === 'Liquidate') return;
+    }
+  }
+}

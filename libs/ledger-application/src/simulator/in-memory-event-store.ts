@@ -1,0 +1,168 @@
+import type {
+  AppendOptions,
+  AppendResult,
+  Checkpoint,
+  EventStore,
+  EventToAppend,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  Snapshot,
+  Subscription,
+  SubscriptionHandler,
+  SubscriptionOptions,
+  Transaction,
+} from '@ledger/event-store';
+import { ConcurrencyError } from '@ledger/event-store';
+
+const NO_SQL: Transaction = {
+  query: () => Promise.reject(new Error('the in-memory event store has no SQL; run without SQL projections')),
+};
+
+/**
+ * An `EventStore` in process memory: the same contract without durability or SQL. It backs the pure simulator
+ * (fast scenario runs, property tests, brute-force risk checks); the product runs on PostgreSQL or PGlite.
+ * Transactions are sequential, so transaction id = global position.
+ */
+export class InMemoryEventStore implements EventStore {
+  readonly kind = 'postgres' as const;
+  private readonly events: RecordedEvent[] = [];
+  private readonly streams = new Map<string, RecordedEvent[]>();
+  private readonly commands = new Map<string, AppendResult>();
+  private readonly snapshots = new Map<string, Snapshot[]>();
+  private readonly checkpoints = new Map<string, Checkpoint>();
+
+  append(streamId: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    const seen = this.commands.get(options.commandId);
+    if (seen) return Promise.resolve({ ...seen, duplicate: true });
+    const stream = this.streams.get(streamId) ?? [];
+    const version = stream.length;
+    if (options.expectedVersion !== 'any' && options.expectedVersion !== version) {
+      return Promise.reject(new ConcurrencyError(streamId, options.expectedVersion, version));
+    }
+    const transactionId = BigInt(this.events.length + 1);
+    const recorded = events.map((e, i): RecordedEvent => ({
+      globalPosition: BigInt(this.events.length + i + 1),
+      transactionId,
+      streamId,
+      streamVersion: version + i + 1,
+      type: e.type,
+      schemaVersion: e.schemaVersion,
+      data: e.data,
+      metadata: e.metadata,
+      recordedAt: new Date(0),
+    }));
+    const result: AppendResult = {
+      streamId,
+      firstVersion: version + 1,
+      lastVersion: version + events.length,
+      globalPositions: recorded.map((r) => r.globalPosition),
+      transactionId,
+      duplicate: false,
+    };
+    const commit = async (): Promise<AppendResult> => {
+      if (options.onAppended) await options.onAppended(NO_SQL, result, recorded);
+      this.events.push(...recorded);
+      this.streams.set(streamId, [...stream, ...recorded]);
+      this.commands.set(options.commandId, result);
+      return result;
+    };
+    return commit();
+  }
+
+  streamVersion(streamId: string): Promise<number> {
+    return Promise.resolve(this.streams.get(streamId)?.length ?? 0);
+  }
+
+  readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const from = options.fromVersion ?? 1;
+    return Promise.resolve(
+      (this.streams.get(streamId) ?? []).filter(
+        (e) =>
+          e.streamVersion >= from &&
+          (options.toVersion === undefined || e.streamVersion <= options.toVersion) &&
+          (options.toGlobalPosition === undefined || e.globalPosition <= options.toGlobalPosition),
+      ),
+    );
+  }
+
+  readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const after = options.after?.globalPosition ?? 0n;
+    const limit = options.limit ?? 1000;
+    const out: RecordedEvent[] = [];
+    for (let i = Number(after); i < this.events.length && out.length < limit; i++) {
+      const e = this.events[i];
+      if (!e) break;
+      if (options.streamPrefixes && !options.streamPrefixes.some((p) => e.streamId.startsWith(p))) continue;
+      if (options.types && !options.types.includes(e.type)) continue;
+      out.push(e);
+    }
+    return Promise.resolve(out);
+  }
+
+  headCheckpoint(): Promise<Checkpoint | null> {
+    const last = this.events[this.events.length - 1];
+    return Promise.resolve(last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : null);
+  }
+
+  subscribe(name: string, handler: SubscriptionHandler, options: SubscriptionOptions = {}): Subscription {
+    const store = this;
+    let pumping: Promise<void> = Promise.resolve();
+    const pump = async (): Promise<void> => {
+      for (;;) {
+        const batch = await store.readAll({
+          after: store.checkpoints.get(name) ?? null,
+          limit: options.batchSize ?? 500,
+          ...(options.streamPrefixes ? { streamPrefixes: options.streamPrefixes } : {}),
+          ...(options.types ? { types: options.types } : {}),
+        });
+        const last = batch[batch.length - 1];
+        if (!last) return;
+        await handler(batch, NO_SQL);
+        store.checkpoints.set(name, { transactionId: last.transactionId, globalPosition: last.globalPosition });
+      }
+    };
+    return {
+      name,
+      start: () => Promise.resolve(),
+      stop: async () => {
+        await pumping;
+      },
+      waitUntilCaughtUp: async () => {
+        pumping = pumping.then(pump);
+        await pumping;
+      },
+      checkpoint: () => Promise.resolve(store.checkpoints.get(name) ?? null),
+    };
+  }
+
+  commandResult(commandId: string): Promise<AppendResult | null> {
+    return Promise.resolve(this.commands.get(commandId) ?? null);
+  }
+
+  saveSnapshot(snapshot: Snapshot): Promise<void> {
+    const list = (this.snapshots.get(snapshot.streamId) ?? []).filter((s) => s.streamVersion !== snapshot.streamVersion);
+    list.push(snapshot);
+    list.sort((a, b) => a.streamVersion - b.streamVersion);
+    this.snapshots.set(snapshot.streamId, list);
+    return Promise.resolve();
+  }
+
+  loadSnapshot(streamId: string, atOrBeforeVersion?: number): Promise<Snapshot | null> {
+    const list = this.snapshots.get(streamId) ?? [];
+    const fit = list.filter((s) => atOrBeforeVersion === undefined || s.streamVersion <= atOrBeforeVersion);
+    return Promise.resolve(fit[fit.length - 1] ?? null);
+  }
+
+  withTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return work(NO_SQL);
+  }
+
+  query<T = Record<string, unknown>>(): Promise<T[]> {
+    return NO_SQL.query<T>('');
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
