@@ -1,4 +1,4 @@
-import type { RecordedEvent } from '@ledger/event-store';
+import type { Checkpoint, RecordedEvent } from '@ledger/event-store';
 import type { ReferenceData } from '@ledger/margin-domain';
 import { LedgerDomainError, loadReferenceDataSpec } from '@ledger/margin-domain';
 import type { Ledger } from '../ledger/ledger';
@@ -54,14 +54,14 @@ export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFac
   return { file: options.file, name: scenario.name, passed: steps.length - failed, failed, steps };
 }
 
-async function eventsSince(ledger: Ledger, after: bigint): Promise<RecordedEvent[]> {
+async function eventsSince(ledger: Ledger, after: Checkpoint | null): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
-  let cursor = null;
+  let cursor = after;
   for (;;) {
     const batch = await ledger.store.readAll({ after: cursor, limit: 5000 });
     const last = batch[batch.length - 1];
-    if (!last) return out.filter((e) => e.globalPosition > after);
-    out.push(...batch.filter((e) => e.globalPosition > after));
+    if (!last) return out;
+    out.push(...batch);
     cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
   }
 }
@@ -73,7 +73,7 @@ async function runCommand(
   at: string,
   file: string,
 ): Promise<{ result: StepResult; appended: RecordedEvent[] }> {
-  const before = (await ledger.store.headCheckpoint())?.globalPosition ?? 0n;
+  const before = await ledger.store.headCheckpoint();
   const label = `#${index} ${step.input.command}${typeof step.input.accountId === 'string' ? ` ${step.input.accountId}` : ''}`;
   let error: unknown;
   try {

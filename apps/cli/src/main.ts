@@ -1,0 +1,80 @@
+import 'reflect-metadata';
+import { Command } from 'commander';
+import { LedgerDomainError } from '@ledger/margin-domain';
+import { scenarioRun } from './commands/scenario-run';
+import { stateCommand } from './commands/state';
+import { replayCommand } from './commands/replay';
+import { exportCommand, importCommand, rebuildCommand, verifyCommand } from './commands/maintenance';
+
+/**
+ * The `ledger` command. It works on DATABASE_URL (PostgreSQL) or the embedded PGlite in LEDGER_DATA_DIR
+ * (default ./data); `scenario run` always uses a fresh temporary database per file.
+ */
+export function buildProgram(): Command {
+  const program = new Command('ledger')
+    .description('Event-sourced Binance USDⓈ-M futures margin ledger: scenarios, state, replay, audit tools')
+    .showHelpAfterError();
+  const exit = (code: Promise<number>): Promise<void> => code.then((c) => void (process.exitCode = c));
+
+  const scenario = program.command('scenario').description('run scenario files (spec/scenario-format.md)');
+  scenario
+    .command('run')
+    .description('run each FILE against a fresh, empty ledger and check its expectations')
+    .argument('<files...>', 'scenario JSON files')
+    .option('--json', 'print a machine-readable report instead of one line per step')
+    .option('--memory', 'use the in-memory store instead of a temporary database (fast, not durable)')
+    .action((files: string[], opts: { json?: boolean; memory?: boolean }) => exit(scenarioRun(files, opts)));
+
+  program
+    .command('state')
+    .description("print an account's margin state (Binance field names) as JSON")
+    .argument('<account>', 'account id')
+    .option('--as-of <point>', 'an ISO time (inclusive) or a global position')
+    .action((account: string, opts: { asOf?: string }) => exit(stateCommand(account, opts)));
+
+  program
+    .command('replay')
+    .description("print an account's events, each with the state change it caused")
+    .argument('<account>', 'account id')
+    .option('--to <point>', 'stop at an ISO time (inclusive) or a global position')
+    .option('--json', 'one JSON object per event')
+    .action((account: string, opts: { to?: string; json?: boolean }) => exit(replayCommand(account, opts)));
+
+  program
+    .command('verify')
+    .description('replay every stream and compare with the projections and snapshots; exit 1 on a mismatch')
+    .action(() => exit(verifyCommand()));
+
+  program
+    .command('rebuild')
+    .description('rebuild a projection from the events (default: accounts), swapped in atomically')
+    .argument('[projection]', 'accounts')
+    .action((projection: string | undefined) => exit(rebuildCommand(projection)));
+
+  program
+    .command('export')
+    .description('write every event (or one stream) as JSON Lines to stdout')
+    .option('--stream <stream>', 'only this stream, e.g. account-a1')
+    .action((opts: { stream?: string }) => exit(exportCommand(opts)));
+
+  program
+    .command('import')
+    .description('append the events of an export file; idempotent, refuses conflicting files before writing')
+    .argument('<file>', 'a JSON Lines file written by `ledger export`')
+    .action((file: string) => exit(importCommand(file)));
+
+  return program;
+}
+
+export function runCli(argv: string[] = process.argv): Promise<void> {
+  return buildProgram()
+    .parseAsync(argv)
+    .then(() => undefined)
+    .catch((error: unknown) => {
+      if (error instanceof LedgerDomainError) console.error(`${error.code}: ${error.message}`);
+      else console.error(error);
+      process.exitCode = 2;
+    });
+}
+
+if (require.main === module) void runCli();

@@ -1,0 +1,53 @@
+import type { LedgerDatabase, MigrationClass } from '@ledger/event-store';
+import { openDatabase } from '@ledger/event-store';
+import type { ReferenceData } from '@ledger/margin-domain';
+import { parseReferenceData } from '@ledger/margin-domain';
+import { Ledger } from '../ledger/ledger';
+import { DEFAULT_REFERENCE_DATA, readShippedReferenceData } from '../ledger/shipped-reference-data';
+import { sqlAccountProjection } from '../read/account-projection';
+
+export interface LedgerRuntimeOptions {
+  /** PostgreSQL; without it the embedded PGlite in `dataDir` (in memory when absent). */
+  url?: string;
+  dataDir?: string;
+  migrations: MigrationClass[];
+  /** The set published when the store has none yet (default: the shipped binance-2024). */
+  referenceData?: ReferenceData;
+  riskSaga?: boolean;
+  poolSize?: number;
+}
+
+export interface LedgerRuntime {
+  database: LedgerDatabase;
+  ledger: Ledger;
+  close(): Promise<void>;
+}
+
+/** Opens the database (running migrations) and the ledger on it, with the SQL inline projections. */
+export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<LedgerRuntime> {
+  const database = await openDatabase({
+    ...(options.url === undefined ? {} : { url: options.url }),
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+    migrations: options.migrations,
+  });
+  try {
+    const ledger = await Ledger.open({
+      store: database.store,
+      referenceData: options.referenceData ?? parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA)),
+      projection: sqlAccountProjection,
+      riskSaga: options.riskSaga ?? true,
+    });
+    return {
+      database,
+      ledger,
+      close: async () => {
+        await ledger.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
