@@ -130,15 +130,23 @@ export class Ledger {
     await this.saga?.stop();
   }
 
-  /** Waits until every async consumer (the risk saga) has caught up, including what it dispatched. */
-  async settle(): Promise<void> {
-    if (!this.saga) return;
-    for (let round = 0; round < 100; round++) {
+  /**
+   * Waits until every async consumer (the risk saga) has caught up, including what it dispatched, and the head
+   * has reached `minPosition` (the last event a caller just appended: the head lags while any transaction that
+   * started earlier is still open).
+   */
+  async settle(minPosition = 0n): Promise<void> {
+    for (let round = 0; round < 10_000; round++) {
       const before = await this.store.headCheckpoint();
-      await this.saga.waitUntilCaughtUp();
+      if ((before?.globalPosition ?? 0n) < minPosition) {
+        await new Promise((resolve) => setTimeout(resolve, 2));
+        continue;
+      }
+      await this.saga?.waitUntilCaughtUp();
       const after = await this.store.headCheckpoint();
       if (before?.globalPosition === after?.globalPosition) return;
     }
+    throw new Error('settle: the head did not stabilise');
   }
 
   private async loadMarketAndReferenceData(): Promise<void> {

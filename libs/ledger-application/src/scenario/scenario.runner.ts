@@ -29,6 +29,7 @@ export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFac
   const { ledger, dispose } = await factory(ref);
   const steps: StepResult[] = [];
   const positionAfterStep: bigint[] = [];
+  const log: EventLog = { cursor: null, maxPosition: 0n };
   let lastEvents: RecordedEvent[] = [];
   let clockMs: number | undefined;
   try {
@@ -37,13 +38,13 @@ export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFac
       if (step.kind === 'command') {
         const at = step.at ?? new Date(clockMs === undefined ? Date.parse(scenario.start) : clockMs + ONE_SECOND_MS).toISOString();
         clockMs = Date.parse(at);
-        const run = await runCommand(ledger, step, index, at, options.file);
+        const run = await runCommand(ledger, step, index, at, options.file, log);
         lastEvents = run.appended;
         result = run.result;
       } else {
         result = await runExpect(ledger, step, index, lastEvents, positionAfterStep);
       }
-      positionAfterStep[index] = (await ledger.store.headCheckpoint())?.globalPosition ?? 0n;
+      positionAfterStep[index] = log.maxPosition;
       steps.push(result);
       options.onStep?.(result);
     }
@@ -54,16 +55,37 @@ export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFac
   return { file: options.file, name: scenario.name, passed: steps.length - failed, failed, steps };
 }
 
-async function eventsSince(ledger: Ledger, after: Checkpoint | null): Promise<RecordedEvent[]> {
+/** A running cursor over the whole log: each step reads only what is new since the previous one. */
+interface EventLog {
+  cursor: Checkpoint | null;
+  maxPosition: bigint;
+}
+
+async function readNew(ledger: Ledger, log: EventLog): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
-  let cursor = after;
   for (;;) {
-    const batch = await ledger.store.readAll({ after: cursor, limit: 5000 });
+    const batch = await ledger.store.readAll({ after: log.cursor, limit: 5000 });
     const last = batch[batch.length - 1];
     if (!last) return out;
     out.push(...batch);
-    cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    log.cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    for (const e of batch) if (e.globalPosition > log.maxPosition) log.maxPosition = e.globalPosition;
   }
+}
+
+/** The step's own events and everything they caused (derived command ids, causation chain). */
+function causedBy(commandId: string, events: RecordedEvent[]): RecordedEvent[] {
+  const ids = new Set([commandId]);
+  const out: RecordedEvent[] = [];
+  for (const e of events) {
+    const id = e.metadata.commandId;
+    const cause = e.metadata.causationId;
+    if (ids.has(id) || id.startsWith(`${commandId}:`) || (cause !== undefined && ids.has(cause))) {
+      ids.add(id);
+      out.push(e);
+    }
+  }
+  return out;
 }
 
 async function runCommand(
@@ -72,17 +94,20 @@ async function runCommand(
   index: number,
   at: string,
   file: string,
+  log: EventLog,
 ): Promise<{ result: StepResult; appended: RecordedEvent[] }> {
-  const before = await ledger.store.headCheckpoint();
   const label = `#${index} ${step.input.command}${typeof step.input.accountId === 'string' ? ` ${step.input.accountId}` : ''}`;
+  const commandId = step.commandId ?? `${file}#${index}`;
   let error: unknown;
+  let lastPosition = 0n;
   try {
-    await ledger.execute(step.input, { commandId: step.commandId ?? `${file}#${index}`, at, actor: 'scenario' });
+    const outcome = await ledger.execute(step.input, { commandId, at, actor: 'scenario' });
+    for (const e of outcome.events) if (BigInt(e.globalPosition) > lastPosition) lastPosition = BigInt(e.globalPosition);
   } catch (e) {
     error = e;
   }
-  await ledger.settle();
-  const appended = await eventsSince(ledger, before);
+  await ledger.settle(lastPosition);
+  const appended = causedBy(commandId, await readNew(ledger, log));
   const failures: string[] = [];
   if (error !== undefined && !(error instanceof LedgerDomainError)) throw error;
   if (step.expectError !== undefined) {
