@@ -266,8 +266,23 @@ export class Ledger {
         return this.settleFunding(fields, meta, ref);
       case 'PublishReferenceData':
         return this.publishReferenceData(fields, meta);
-      default:
-        throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${name}`, { field: 'command' });
+      case 'OpenAccount':
+      case 'Deposit':
+      case 'Withdraw':
+      case 'SetLeverage':
+      case 'SetMarginType':
+      case 'SwitchAssetMode':
+      case 'SetPositionMode':
+      case 'SetVipLevel':
+      case 'Fill':
+      case 'PlaceOrder':
+      case 'CancelOrder':
+      case 'AdjustIsolatedMargin':
+        throw new Error(`${name} is an account command`);
+      default: {
+        const exhaustive: never = name;
+        throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${String(exhaustive)}`, { field: 'command' });
+      }
     }
   }
 

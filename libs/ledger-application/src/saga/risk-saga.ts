@@ -70,8 +70,8 @@ export class RiskSaga {
     }
     const index = this.ledger.riskIndex;
     let affected: string[] = [];
-    if (trigger.type === 'MarkPriceUpdated') affected = index.holdersOf(String(trigger.data.symbol));
-    else if (trigger.type === 'AssetIndexUpdated') affected = index.holdersOfAsset(String(trigger.data.asset));
+    if (trigger.type === 'MarkPriceUpdated') affected = index.holdersOf(stringField(trigger, 'symbol'));
+    else if (trigger.type === 'AssetIndexUpdated') affected = index.holdersOfAsset(stringField(trigger, 'asset'));
     else if (trigger.type === 'ReferenceDataPublished') affected = index.all();
     for (const id of affected) await this.check(id, trigger, false);
   }
@@ -112,4 +112,10 @@ export class RiskSaga {
       if (action.type === 'Liquidate') return;
     }
   }
+}
+
+function stringField(event: RecordedEvent, field: string): string {
+  const value = event.data[field];
+  if (typeof value !== 'string') throw new Error(`${event.type} at ${event.globalPosition} has no string ${field}`);
+  return value;
 }

@@ -91,7 +91,7 @@ function parseExpect(value: unknown, path: string, count: number): ExpectStep {
     if (!Array.isArray(value.events) || !value.events.every((e) => typeof e === 'string')) {
       throw new ScenarioFormatError(`${path}.events`, 'expected an array of event types');
     }
-    out.events = value.events as string[];
+    out.events = value.events;
   }
   if (value.eventsExact !== undefined) {
     if (typeof value.eventsExact !== 'boolean') throw new ScenarioFormatError(`${path}.eventsExact`, 'expected a boolean');

@@ -26,7 +26,8 @@ const ONE_SECOND_MS = 1000;
  */
 export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFactory, options: RunOptions): Promise<ScenarioReport> {
   const ref = loadReferenceDataSpec(scenario.referenceData, readShippedReferenceData);
-  const { ledger, dispose } = await factory(ref);
+  const opened = await factory(ref);
+  const ledger = opened.ledger;
   const steps: StepResult[] = [];
   const positionAfterStep: bigint[] = [];
   const log: EventLog = { cursor: null, maxPosition: 0n };
@@ -49,7 +50,7 @@ export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFac
       options.onStep?.(result);
     }
   } finally {
-    await dispose();
+    await opened.dispose();
   }
   const failed = steps.filter((s) => !s.ok).length;
   return { file: options.file, name: scenario.name, passed: steps.length - failed, failed, steps };
@@ -109,7 +110,7 @@ async function runCommand(
   await ledger.settle(lastPosition);
   const appended = causedBy(commandId, await readNew(ledger, log));
   const failures: string[] = [];
-  if (error !== undefined && !(error instanceof LedgerDomainError)) throw error;
+  if (error !== undefined && !(error instanceof LedgerDomainError)) throw error instanceof Error ? error : new Error('the ledger threw a non-error');
   if (step.expectError !== undefined) {
     if (!error) failures.push(`expected a rejection (${String(step.expectError)}), but the command was accepted`);
     else if (!errorMatches(step.expectError, error)) {
@@ -166,9 +167,10 @@ async function runExpect(
   if (!view) {
     if (step.account || step.assets || step.positions) failures.push(`account ${step.accountId} does not exist${asOfLabel}`);
   } else {
-    if (step.account) compareFields('account', step.account, view.account as unknown as Record<string, unknown>, failures);
+    if (step.account) compareFields('account', step.account, { ...view.account }, failures);
     for (const [asset, fields] of Object.entries(step.assets ?? {})) {
-      compareFields(`assets.${asset}`, fields, view.assets[asset] as unknown as Record<string, unknown> | undefined, failures);
+      const actual: Record<string, unknown> | undefined = view.assets[asset] ? { ...view.assets[asset] } : undefined;
+      compareFields(`assets.${asset}`, fields, actual, failures);
     }
     for (const [key, fields] of Object.entries(step.positions ?? {})) {
       const actual = view.positions[key];

@@ -106,12 +106,11 @@ export class InMemoryEventStore implements EventStore {
   }
 
   subscribe(name: string, handler: SubscriptionHandler, options: SubscriptionOptions = {}): Subscription {
-    const store = this;
     let pumping: Promise<void> = Promise.resolve();
     const pump = async (): Promise<void> => {
       for (;;) {
-        const batch = await store.readAll({
-          after: store.checkpoints.get(name) ?? null,
+        const batch = await this.readAll({
+          after: this.checkpoints.get(name) ?? null,
           limit: options.batchSize ?? 500,
           ...(options.streamPrefixes ? { streamPrefixes: options.streamPrefixes } : {}),
           ...(options.types ? { types: options.types } : {}),
@@ -119,7 +118,7 @@ export class InMemoryEventStore implements EventStore {
         const last = batch[batch.length - 1];
         if (!last) return;
         await handler(batch, NO_SQL);
-        store.checkpoints.set(name, { transactionId: last.transactionId, globalPosition: last.globalPosition });
+        this.checkpoints.set(name, { transactionId: last.transactionId, globalPosition: last.globalPosition });
       }
     };
     return {
@@ -132,7 +131,7 @@ export class InMemoryEventStore implements EventStore {
         pumping = pumping.then(pump);
         await pumping;
       },
-      checkpoint: () => Promise.resolve(store.checkpoints.get(name) ?? null),
+      checkpoint: () => Promise.resolve(this.checkpoints.get(name) ?? null),
     };
   }
 

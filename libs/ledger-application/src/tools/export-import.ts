@@ -111,9 +111,9 @@ export async function importEvents(store: EventStore, lines: ExportedEvent[], pr
           data: event.data,
           metadata: event.metadata as never,
         })),
-        { commandId: String(first.event.metadata.commandId), expectedVersion: first.event.streamVersion - 1 },
+        { commandId: commandIdOf(first.event), expectedVersion: first.event.streamVersion - 1 },
       );
-      if (result.duplicate) throw new ImportConflictError(first.line, `command id ${String(first.event.metadata.commandId)} was used by other events`);
+      if (result.duplicate) throw new ImportConflictError(first.line, `command id ${commandIdOf(first.event)} was used by other events`);
     } catch (error) {
       if (error instanceof ConcurrencyError) throw new ImportConflictError(first.line, `${first.event.streamId} changed during the import`);
       throw error;
@@ -151,4 +151,10 @@ function validate(event: ExportedEvent, line: number): void {
     typeof event.metadata.commandId === 'string' &&
     typeof event.metadata.occurredAt === 'string';
   if (!ok) throw new ImportConflictError(line, 'not an exported event (streamId, streamVersion, type, schemaVersion, data, metadata.commandId, metadata.occurredAt)');
+}
+
+function commandIdOf(event: ExportedEvent): string {
+  const id = event.metadata.commandId;
+  if (typeof id !== 'string') throw new Error('validated events carry a string commandId');
+  return id;
 }
