@@ -28,12 +28,22 @@ module.exports = {
       ...common,
       displayName: 'int',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
+      // Concurrency suites only with real PostgreSQL (TEST_DATABASE_URL or Docker); the run names them otherwise.
+      testPathIgnorePatterns: require('./libs/testing/src/database/real-postgres.cjs').concurrencySuiteIgnorePatterns(
+        'int',
+        __dirname,
+      ),
     },
     {
       ...common,
       displayName: 'event-store-pglite',
       testMatch: ['<rootDir>/libs/event-store/**/*.int-spec.ts'],
       setupFiles: ['<rootDir>/libs/testing/src/force-pglite.setup.ts'],
+      // Never the concurrency suites: PGlite is one session, there is no real concurrency to test.
+      testPathIgnorePatterns: require('./libs/testing/src/database/real-postgres.cjs').concurrencySuiteIgnorePatterns(
+        'event-store-pglite',
+        __dirname,
+      ),
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/*.e2e-spec.ts'] },
   ],
