@@ -106,6 +106,7 @@ export function executeAutoExchange(
   }
   if (candidates.length === 0) return null;
   const quantities = allocate(candidates, deficitUsd);
+  topUp(candidates, quantities, deficit, negRates);
   const legs = candidates
     .map((c) => leg(c, quantities.get(c.asset) ?? ZERO, negRates))
     .filter((l): l is AutoExchangeLeg => l !== null);
@@ -153,6 +154,27 @@ function allocate(candidates: Candidate[], deficitUsd: Dec): Map<string, Dec> {
     open = next;
   }
   return quantities;
+}
+
+/**
+ * RULES §3.2 / §8 (ii): quantities are rounded UP so that the negative balance reaches ≥ 0, but each leg's credit is
+ * rounded 8 dp HALF_UP, so with several legs (or a leg whose quantity unit is worth less than 1e-8 of the negative
+ * asset, e.g. USDT sold for a negative BTC) the credits could sum to a few 1e-8 below the deficit and leave the
+ * asset negative with collateral left. Sell the shortfall from the first leg with balance to spare, its quantity
+ * again rounded UP (one pass suffices unless a leg runs out: the shortfall is on the 8 dp grid).
+ */
+function topUp(candidates: Candidate[], quantities: Map<string, Dec>, deficit: Dec, negRates: AssetRates): void {
+  const creditOf = (c: Candidate): Dec =>
+    round8(min(quantities.get(c.asset) ?? ZERO, c.balance).times(c.rates.autoExchangeBidRate).div(negRates.autoExchangeAskRate));
+  for (const c of candidates) {
+    const shortfall = deficit.minus(sum(candidates.map(creditOf)));
+    if (!shortfall.gt(0)) return;
+    const qty = min(quantities.get(c.asset) ?? ZERO, c.balance);
+    const spare = c.balance.minus(qty);
+    if (!spare.gt(0)) continue;
+    const extra = roundUp(shortfall.times(negRates.autoExchangeAskRate).div(c.rates.autoExchangeBidRate), c.precision);
+    quantities.set(c.asset, qty.plus(min(extra, spare)));
+  }
 }
 
 function leg(c: Candidate, qty: Dec, negRates: AssetRates): AutoExchangeLeg | null {
