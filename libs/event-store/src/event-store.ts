@@ -1,0 +1,206 @@
+/**
+ * The event store's public contract. It stores typed envelopes in streams and knows nothing of margin.
+ * Two implementations stand behind it: PostgreSQL (`pg`) and the embedded PGlite (one session, units of work
+ * serialized). Design: ARCHITECTURE.md "The event store"; reference/event-store-notes.md.
+ */
+
+export type JsonPrimitive = string | number | boolean | null;
+export type JsonValue = JsonPrimitive | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+/** Metadata every event carries. `occurredAt` comes from the command, never from the server clock. */
+export interface EventMetadata {
+  commandId: string;
+  causationId?: string;
+  correlationId?: string;
+  actor?: string;
+  /** ISO-8601 instant. */
+  occurredAt: string;
+  [key: string]: JsonValue | undefined;
+}
+
+export interface EventToAppend {
+  type: string;
+  schemaVersion: number;
+  data: JsonObject;
+  metadata: EventMetadata;
+}
+
+export interface RecordedEvent {
+  /** Identity column, unique and increasing in insert order (not commit order). */
+  globalPosition: bigint;
+  /** `pg_current_xact_id()` of the appending transaction (xid8). Readers order by (transactionId, globalPosition). */
+  transactionId: bigint;
+  streamId: string;
+  /** 1-based, gapless per stream. */
+  streamVersion: number;
+  type: string;
+  schemaVersion: number;
+  data: JsonObject;
+  metadata: EventMetadata;
+  recordedAt: Date;
+}
+
+/** A reader's position: the pair, never a bare global position (UPDATES.md, Foundation). */
+export interface Checkpoint {
+  transactionId: bigint;
+  globalPosition: bigint;
+}
+
+/**
+ * `number`: the stream's current version must equal it (0 = the stream must not exist yet).
+ * `'any'`: no check (still serialized per stream by the stream row lock).
+ */
+export type ExpectedVersion = number | 'any';
+
+/** A unit of work inside one database transaction. Parameters use `$1`, `$2`, … placeholders. */
+export interface Transaction {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface AppendOptions {
+  /** Idempotency key, global in the store. A command id seen before writes nothing and returns the first result. */
+  commandId: string;
+  expectedVersion: ExpectedVersion;
+  /**
+   * Inline projections: runs in the append's transaction, after the events are inserted, before commit.
+   * Not called for a duplicate command id. If it throws, nothing of the append is kept.
+   */
+  onAppended?: (tx: Transaction, result: AppendResult, events: RecordedEvent[]) => Promise<void>;
+}
+
+export interface AppendResult {
+  streamId: string;
+  /** Version of the first appended event (lastVersion + 1 - count). */
+  firstVersion: number;
+  /** The stream's version after the append. */
+  lastVersion: number;
+  globalPositions: bigint[];
+  transactionId: bigint;
+  /** True when the command id had been seen: nothing was written and this is the first append's result. */
+  duplicate: boolean;
+}
+
+export interface ReadStreamOptions {
+  /** Inclusive. Default 1. */
+  fromVersion?: number;
+  /** Inclusive. */
+  toVersion?: number;
+  /** Only events whose global position is ≤ this (inclusive). */
+  toGlobalPosition?: bigint;
+}
+
+export interface ReadAllOptions {
+  /** Exclusive: events strictly after this pair. Default: from the start. */
+  after?: Checkpoint | null;
+  /** Default 1000. */
+  limit?: number;
+  /** Only streams whose id starts with one of these prefixes. */
+  streamPrefixes?: string[];
+  /** Only events with one of these types. */
+  types?: string[];
+}
+
+export interface Snapshot {
+  streamId: string;
+  /** The stream version the state was folded up to (inclusive). */
+  streamVersion: number;
+  schemaVersion: number;
+  state: JsonValue;
+}
+
+export type SubscriptionHandler = (events: RecordedEvent[], tx: Transaction) => Promise<void>;
+
+export interface SubscriptionOptions {
+  batchSize?: number;
+  /** Fallback polling interval when no NOTIFY arrives. */
+  pollIntervalMs?: number;
+  streamPrefixes?: string[];
+  types?: string[];
+  /** Called with each handler error before the retry (the consumer never skips the failed batch). */
+  onError?: (error: unknown, attempt: number) => void;
+  /**
+   * Run the handler outside the checkpoint's transaction (the `tx` it receives runs single statements), and store
+   * the checkpoint after it returns: at-least-once delivery for handlers that write through the store themselves
+   * (the risk saga appends commands; on PGlite a nested unit of work would wait on itself). Such handlers must be
+   * idempotent (deterministic command ids).
+   */
+  handlerOutsideTransaction?: boolean;
+  /**
+   * Addition: called with the batch once its transaction has committed (the EventBus pump publishes here, so a
+   * rolled-back batch is never published). Not retried: an error is logged. A crash between the commit and this
+   * call loses that call, never the checkpoint's exactly-once effect.
+   */
+  afterCommit?: (events: RecordedEvent[]) => void | Promise<void>;
+  /** Addition: first retry delay after a failed batch, doubled per attempt up to `retryDelayMsMax`. Default 100. */
+  retryDelayMsInitial?: number;
+  /** Addition: default 10,000. */
+  retryDelayMsMax?: number;
+  /** Addition: where batch errors are logged. Default: a Nest `Logger` named after the subscription. */
+  logger?: SubscriptionLogger;
+}
+
+/** Addition: the subset of Nest's `LoggerService` a subscription uses. */
+export interface SubscriptionLogger {
+  log(message: string): void;
+  warn(message: string): void;
+  error(message: string, stack?: string): void;
+}
+
+export interface Subscription {
+  readonly name: string;
+  /** Resolves once the consumer holds its advisory lock and has started pumping. */
+  start(): Promise<void>;
+  /** Stops after the batch in flight (its checkpoint is stored), releases the lock. */
+  stop(): Promise<void>;
+  /** Resolves when the consumer's checkpoint has reached every event committed before the call. */
+  waitUntilCaughtUp(timeoutMs?: number): Promise<void>;
+  checkpoint(): Promise<Checkpoint | null>;
+}
+
+export interface EventStore {
+  readonly kind: 'postgres' | 'pglite';
+  append(streamId: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult>;
+  /** The stream's current version, 0 when it does not exist. */
+  streamVersion(streamId: string): Promise<number>;
+  /** Events of one stream in version order, upcast to their latest schema version. */
+  readStream(streamId: string, options?: ReadStreamOptions): Promise<RecordedEvent[]>;
+  /**
+   * All streams in `(transactionId, globalPosition)` order, only below `pg_snapshot_xmin(pg_current_snapshot())`,
+   * so an in-flight transaction can never be skipped. Upcast.
+   */
+  readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
+  /** The highest visible checkpoint (below xmin), or null for an empty store. */
+  headCheckpoint(): Promise<Checkpoint | null>;
+  /** A durable, single-active-instance consumer; its checkpoint is stored in the handler's transaction. */
+  subscribe(name: string, handler: SubscriptionHandler, options?: SubscriptionOptions): Subscription;
+  /** The first result of a command id, or null if the store has not seen it (idempotent retries check first). */
+  commandResult?(commandId: string): Promise<AppendResult | null>;
+  saveSnapshot(snapshot: Snapshot): Promise<void>;
+  /** The newest snapshot with streamVersion ≤ atOrBeforeVersion (default: newest of all). */
+  loadSnapshot(streamId: string, atOrBeforeVersion?: number): Promise<Snapshot | null>;
+  /** A unit of work (serialized on PGlite). Used by read models and tools. */
+  withTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T>;
+  /** Reads outside any explicit transaction. */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** The expected version did not match: the caller reloads and retries. */
+export class ConcurrencyError extends Error {
+  constructor(
+    readonly streamId: string,
+    readonly expectedVersion: ExpectedVersion,
+    readonly actualVersion: number,
+  ) {
+    super(`stream ${streamId}: expected version ${String(expectedVersion)}, actual ${actualVersion}`);
+    this.name = 'ConcurrencyError';
+  }
+}
+
+/** An upcaster lifts one `(type, schemaVersion)` to the next schema version. */
+export interface Upcaster {
+  type: string;
+  fromSchemaVersion: number;
+  upcast(data: JsonObject, metadata: EventMetadata): JsonObject;
+}

@@ -1,0 +1,10 @@
+/**
+ * The event store's public entry point: the only import path other libs and apps may use (`@ledger/event-store`).
+ * It stores typed envelopes in streams and knows no margin (libs/event-store/README.md).
+ */
+export * from './event-store';
+export { compareCheckpoints, checkpointOf, formatCheckpoint, parseCheckpoint } from './checkpoint';
+export { UpcasterRegistry } from './upcaster-registry';
+export { openDatabase } from './database/open-database';
+export type { LedgerDatabase, MigrationClass, OpenDatabaseOptions } from './database/open-database';
+export * from './nest';

@@ -1,0 +1,269 @@
+import { EventEmitter } from 'node:events';
+
+import { compareCheckpoints } from './checkpoint';
+import {
+  type AppendOptions,
+  type AppendResult,
+  type Checkpoint,
+  ConcurrencyError,
+  type EventStore,
+  type EventToAppend,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  type Snapshot,
+  type Subscription,
+  type SubscriptionHandler,
+  type SubscriptionOptions,
+  type Transaction,
+} from './event-store';
+import {
+  type AppendRow,
+  type CheckpointRow,
+  type CommandResultRow,
+  type EventRow,
+  single,
+  toAppendResult,
+  toCheckpoint,
+  toDate,
+  toRecordedEvent,
+} from './sql/rows';
+import type { SqlExecutor, SqlSession } from './sql/sql-session';
+import * as SQL from './sql/statements';
+import { type BatchRead, type PumpBackend, SubscriptionPump } from './subscription/subscription-pump';
+import { type UpcasterRegistry } from './upcaster-registry';
+
+const READ_ALL_LIMIT_DEFAULT = 1000;
+const APPENDED = 'appended';
+
+/**
+ * The event store over any SqlSession: PostgreSQL and PGlite run the same statements. The append is one call of
+ * `ledger_append` (one round trip when there is no inline projection).
+ */
+export class SqlEventStore implements EventStore {
+  readonly kind: 'postgres' | 'pglite';
+  /** Wakes this process's subscriptions right after its own commits, before any NOTIFY arrives. */
+  private readonly localAppends = new EventEmitter().setMaxListeners(0);
+  private readonly subscriptions = new Set<SubscriptionPump>();
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly session: SqlSession,
+    private readonly upcasters: UpcasterRegistry,
+    /** Releases what the owner opened (TypeORM DataSource, PGlite) after the store has stopped. */
+    private readonly releaseResources: () => Promise<void>,
+  ) {
+    this.kind = session.kind;
+  }
+
+  async append(streamId: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    assertAppendable(streamId, events, options);
+    const params = [
+      streamId,
+      options.expectedVersion === 'any' ? null : options.expectedVersion,
+      options.commandId,
+      JSON.stringify(events.map(({ type, schemaVersion, data, metadata }) => ({ type, schemaVersion, data, metadata }))),
+    ];
+    let row: AppendRow;
+    try {
+      row = options.onAppended
+        ? await this.session.transaction((tx) => this.appendWithProjection(tx, params, events, options))
+        : single(await this.session.query<AppendRow>(SQL.APPEND, params, SQL.APPEND_STATEMENT_NAME), 'append');
+    } catch (error) {
+      if (isCommandIdRace(error)) return this.firstResultOf(options.commandId, error);
+      throw error;
+    }
+    if (row.r_status === 'conflict') {
+      throw new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version);
+    }
+    if (row.r_status === 'appended') this.localAppends.emit(APPENDED);
+    return toAppendResult(row, row.r_status === 'duplicate');
+  }
+
+  private async appendWithProjection(
+    tx: SqlExecutor,
+    params: unknown[],
+    events: EventToAppend[],
+    options: AppendOptions,
+  ): Promise<AppendRow> {
+    const row = single(await tx.query<AppendRow>(SQL.APPEND, params, SQL.APPEND_STATEMENT_NAME), 'append');
+    if (row.r_status === 'appended' && options.onAppended) {
+      const result = toAppendResult(row, false);
+      const recordedAt = toDate(row.r_recorded_at);
+      const recorded = events.map((event, i) =>
+        this.upcasters.upcast({
+          globalPosition: result.globalPositions[i] ?? -1n,
+          transactionId: result.transactionId,
+          streamId: result.streamId,
+          streamVersion: result.firstVersion + i,
+          type: event.type,
+          schemaVersion: event.schemaVersion,
+          data: event.data,
+          metadata: event.metadata,
+          recordedAt,
+        }),
+      );
+      await options.onAppended(tx, result, recorded);
+    }
+    return row;
+  }
+
+  /** The first result of a command id, marked `duplicate` (an append with it now would write nothing). */
+  async commandResult(commandId: string): Promise<AppendResult | null> {
+    const row = (await this.session.query<CommandResultRow>(SQL.COMMAND_RESULT, [commandId]))[0];
+    return row ? toAppendResult(row, true) : null;
+  }
+
+  /** A concurrent append with the same command id committed first: its result is ours, as a duplicate. */
+  private async firstResultOf(commandId: string, raceError: unknown): Promise<AppendResult> {
+    const result = await this.commandResult(commandId);
+    if (!result) throw raceError;
+    return result;
+  }
+
+  async streamVersion(streamId: string): Promise<number> {
+    const row = (await this.session.query<{ version: number }>(SQL.STREAM_VERSION, [streamId]))[0];
+    return row?.version ?? 0;
+  }
+
+  async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
+    const { sql, params } = SQL.readStreamStatement(streamId, options);
+    return this.toEvents(await this.session.query<EventRow>(sql, params));
+  }
+
+  async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
+    const limit = options.limit ?? READ_ALL_LIMIT_DEFAULT;
+    if (!(limit >= 1)) throw new RangeError(`readAll limit must be ≥ 1: ${limit}`);
+    const { sql, params } = SQL.readAllStatement(options.after ?? null, limit, options);
+    return this.toEvents(await this.session.query<EventRow>(sql, params));
+  }
+
+  async headCheckpoint(): Promise<Checkpoint | null> {
+    return toCheckpoint((await this.session.query<CheckpointRow>(SQL.HEAD_CHECKPOINT))[0]);
+  }
+
+  subscribe(name: string, handler: SubscriptionHandler, options: SubscriptionOptions = {}): Subscription {
+    if (this.closing) throw new Error('event store is closed');
+    const pump = new SubscriptionPump(name, handler, options, this.pumpBackend());
+    this.subscriptions.add(pump);
+    return pump;
+  }
+
+  async saveSnapshot(snapshot: Snapshot): Promise<void> {
+    await this.session.query(SQL.SAVE_SNAPSHOT, [
+      snapshot.streamId,
+      snapshot.streamVersion,
+      snapshot.schemaVersion,
+      JSON.stringify(snapshot.state),
+    ]);
+  }
+
+  async loadSnapshot(streamId: string, atOrBeforeVersion?: number): Promise<Snapshot | null> {
+    type Row = { stream_id: string; stream_version: number; schema_version: number; state: Snapshot['state'] };
+    const row = (await this.session.query<Row>(SQL.LOAD_SNAPSHOT, [streamId, atOrBeforeVersion ?? null]))[0];
+    if (!row) return null;
+    return {
+      streamId: row.stream_id,
+      streamVersion: row.stream_version,
+      schemaVersion: row.schema_version,
+      state: row.state,
+    };
+  }
+
+  withTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
+    return this.session.transaction(work);
+  }
+
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]> {
+    return this.session.query<T>(sql, params);
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.all([...this.subscriptions].map((pump) => pump.stop()));
+      await this.releaseResources();
+    })();
+    return this.closing;
+  }
+
+  private toEvents(rows: EventRow[]): RecordedEvent[] {
+    return rows.map((row) => this.upcasters.upcast(toRecordedEvent(row)));
+  }
+
+  private pumpBackend(): PumpBackend {
+    return {
+      acquireLease: (name, options) => this.session.acquireConsumerLease(name, options),
+      ensureCheckpoint: async (name) => {
+        await this.session.query(SQL.ENSURE_CHECKPOINT, [name]);
+      },
+      loadCheckpoint: async (name) =>
+        toCheckpoint((await this.session.query<CheckpointRow>(SQL.LOAD_CHECKPOINT, [name]))[0]),
+      readBatch: (after, limit, filters) => this.readBatch(after, limit, filters),
+      commitBatch: (name, previous, next, work) =>
+        this.session.transaction(async (tx) => {
+          await work(tx);
+          const stored = await tx.query(SQL.STORE_CHECKPOINT, [
+            name,
+            String(next.transactionId),
+            String(next.globalPosition),
+            previous === null ? null : String(previous.transactionId),
+            previous === null ? null : String(previous.globalPosition),
+          ]);
+          if (stored.length !== 1) {
+            throw new Error(`checkpoint of ${name} moved under this batch: another instance is consuming it`);
+          }
+        }),
+      committedHead: async () => toCheckpoint((await this.session.query<CheckpointRow>(SQL.COMMITTED_HEAD))[0]),
+      autocommit: { query: (sql, params) => this.session.query(sql, params) },
+      onLocalAppend: (listener) => {
+        this.localAppends.on(APPENDED, listener);
+        return () => this.localAppends.off(APPENDED, listener);
+      },
+    };
+  }
+
+  private async readBatch(
+    after: Checkpoint | null,
+    limit: number,
+    filters: SQL.EventFilters,
+  ): Promise<BatchRead> {
+    const { sql, params } = SQL.subscriptionBatchStatement(after, limit, filters);
+    type Row = Partial<EventRow> & {
+      head_transaction_id: string | null;
+      head_global_position: string | null;
+      held_back: boolean;
+    };
+    const rows = await this.session.query<Row>(sql, params);
+    const events = rows.filter((row) => row.global_position != null).map((row) => toRecordedEvent(row as EventRow));
+    const last = events.at(-1);
+    const head = toCheckpoint(
+      rows[0] && { transaction_id: rows[0].head_transaction_id, global_position: rows[0].head_global_position },
+    );
+    // A full batch may stop short of more matches; a short one saw every match up to the head.
+    let next: Checkpoint | null = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : null;
+    if (events.length < limit && head && (!next || compareCheckpoints(head, next) > 0)) next = head;
+    if (next && after && compareCheckpoints(next, after) <= 0) next = null;
+    return { events: events.map((event) => this.upcasters.upcast(event)), next, heldBack: rows[0]?.held_back ?? false };
+  }
+}
+
+function assertAppendable(streamId: string, events: EventToAppend[], options: AppendOptions): void {
+  if (!streamId) throw new Error('append needs a stream id');
+  if (events.length === 0) throw new Error(`append to ${streamId}: no events`);
+  if (!options.commandId) throw new Error(`append to ${streamId}: no command id`);
+  const expected = options.expectedVersion;
+  if (expected !== 'any' && !(Number.isInteger(expected) && expected >= 0)) {
+    throw new RangeError(`append to ${streamId}: expected version must be an integer ≥ 0 or 'any': ${expected}`);
+  }
+  for (const event of events) {
+    if (!event.type || !(Number.isInteger(event.schemaVersion) && event.schemaVersion >= 1)) {
+      throw new Error(`append to ${streamId}: every event needs a type and a schemaVersion ≥ 1`);
+    }
+  }
+}
+
+/** Two appends raced with one command id and the other committed first (see the ledger_append comment). */
+function isCommandIdRace(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | null;
+  return e?.code === '23505' && e.constraint === 'command_ids_pkey';
+}

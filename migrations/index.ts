@@ -1,0 +1,8 @@
+import { CreateEventStore1732450000000 } from './1732450000000-create-event-store';
+import { CreateAccountProjections1732450100000 } from './1732450100000-create-account-projections';
+
+/**
+ * Every migration, oldest first: the only way the schema changes (ARCHITECTURE.md "Layout"). TypeORM runs those
+ * a database has not seen yet, in this order. Append new migrations at the end; never edit a released one.
+ */
+export const ALL_MIGRATIONS = [CreateEventStore1732450000000, CreateAccountProjections1732450100000];
