@@ -138,13 +138,15 @@ export class Ledger {
   async settle(minPosition = 0n): Promise<void> {
     for (let round = 0; round < 10_000; round++) {
       const before = await this.store.headCheckpoint();
-      if ((before?.globalPosition ?? 0n) < minPosition) {
+      const target = this.saga && this.saga.lastAppended > minPosition ? this.saga.lastAppended : minPosition;
+      if ((before?.globalPosition ?? 0n) < target) {
         await new Promise((resolve) => setTimeout(resolve, 2));
         continue;
       }
       await this.saga?.waitUntilCaughtUp();
       const after = await this.store.headCheckpoint();
-      if (before?.globalPosition === after?.globalPosition) return;
+      const sagaAppended = this.saga?.lastAppended ?? 0n;
+      if (before?.globalPosition === after?.globalPosition && (after?.globalPosition ?? 0n) >= sagaAppended) return;
     }
     throw new Error('settle: the head did not stabilise');
   }

@@ -23,6 +23,8 @@ export interface RiskSagaMetrics {
 export class RiskSaga {
   readonly metrics: RiskSagaMetrics = { autoExchanges: 0, liquidations: 0, rejected: 0 };
   private subscription: Subscription | undefined;
+  /** Highest global position this saga appended (settle waits until readers can see it). */
+  lastAppended = 0n;
 
   constructor(
     private readonly ledger: Ledger,
@@ -98,6 +100,7 @@ export class RiskSaga {
           causationId: trigger.metadata.commandId,
           correlationId: trigger.metadata.correlationId ?? trigger.metadata.commandId,
         });
+        for (const e of outcome.events) if (BigInt(e.globalPosition) > this.lastAppended) this.lastAppended = BigInt(e.globalPosition);
         if (!outcome.duplicate) {
           for (const e of outcome.events) {
             if (e.type === 'AutoExchangeExecuted') this.metrics.autoExchanges += 1;
