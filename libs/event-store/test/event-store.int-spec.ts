@@ -7,7 +7,7 @@
 import { ConcurrencyError, type EventStore, type Upcaster, compareCheckpoints } from '@ledger/event-store';
 import { type TestDatabase, createTestDatabase } from '@ledger/testing';
 
-import { anEvent, uniqueId } from './fixtures';
+import { anEvent, committedHead, uniqueId, untilVisible } from './fixtures';
 
 /** Deposited v1 `{ amount }` → v2 `{ amount, asset }` → v3 `{ amount, asset, note }`: two links of one chain. */
 const upcasters: Upcaster[] = [
@@ -192,11 +192,13 @@ describe('event store', () => {
 
   describe('readAll', () => {
     it('reads every stream in (transactionId, globalPosition) order, page by page, after a checkpoint', async () => {
+      await untilVisible(store);
       const before = await store.headCheckpoint();
       const streams = [uniqueId('account'), uniqueId('market'), uniqueId('account')];
       for (const stream of streams) {
         await store.append(stream, [anEvent(), anEvent()], { commandId: uniqueId('c'), expectedVersion: 0 });
       }
+      await untilVisible(store);
       const pages: string[][] = [];
       let after = before;
       for (;;) {
@@ -212,6 +214,7 @@ describe('event store', () => {
     });
 
     it('filters by stream prefix (LIKE wildcards are literal) and by type', async () => {
+      await untilVisible(store);
       const before = await store.headCheckpoint();
       const tag = uniqueId('f').replace(/-/g, '');
       await store.append(`acc_${tag}-1`, [anEvent('Deposited'), anEvent('Withdrawn')], {
@@ -220,6 +223,7 @@ describe('event store', () => {
       });
       await store.append(`accX${tag}-2`, [anEvent('Deposited')], { commandId: uniqueId('c'), expectedVersion: 0 });
       await store.append(`mkt%${tag}`, [anEvent('MarkPriceUpdated')], { commandId: uniqueId('c'), expectedVersion: 0 });
+      await untilVisible(store);
 
       const byPrefix = await store.readAll({ after: before, streamPrefixes: [`acc_${tag}`, `mkt%${tag}`] });
       expect(byPrefix.map((e) => e.streamId)).toEqual([`acc_${tag}-1`, `acc_${tag}-1`, `mkt%${tag}`]);
@@ -232,14 +236,18 @@ describe('event store', () => {
     it('orders numerically where positions gain a digit (99 → 100), one page or many', async () => {
       // Regression: ORDER BY on the text aliases sorted '100' before '99' and cut pages in the wrong place.
       const filler = uniqueId('filler');
-      while (((await store.headCheckpoint())?.globalPosition ?? 0n) < 95n) {
-        await store.append(filler, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 'any' });
+      let last = (await committedHead(store))?.globalPosition ?? 0n;
+      while (last < 95n) {
+        const appended = await store.append(filler, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 'any' });
+        last = appended.globalPositions.at(-1)!;
       }
+      await untilVisible(store);
       const stream = uniqueId('boundary');
       const before = await store.headCheckpoint();
       const events = Array.from({ length: 12 }, (_, i) => anEvent('Deposited', { i: String(i) }));
       const { globalPositions } = await store.append(stream, events, { commandId: uniqueId('c'), expectedVersion: 0 });
       expect(globalPositions.some((p) => p >= 100n) && globalPositions.some((p) => p < 100n)).toBe(true);
+      await untilVisible(store);
 
       const onePage = await store.readAll({ after: before, limit: 100 });
       expect(onePage.map((e) => e.globalPosition)).toEqual(globalPositions);
@@ -298,6 +306,7 @@ describe('event store', () => {
         ['Deposited', 3, { amount: '3.00', asset: 'ETH', note: 'n' }],
         ['Withdrawn', 1, { amount: '4.00' }],
       ]);
+      await untilVisible(store);
       const viaReadAll = await store.readAll({ after: null, streamPrefixes: [stream] });
       expect(viaReadAll.map((e) => e.data)).toEqual(read.map((e) => e.data));
       // The stored row keeps what was written: upcasting never rewrites history.

@@ -1,4 +1,4 @@
-import type { EventToAppend, JsonObject, SubscriptionLogger } from '@ledger/event-store';
+import { type EventStore, type EventToAppend, type JsonObject, type SubscriptionLogger, compareCheckpoints } from '@ledger/event-store';
 
 let sequence = 0;
 
@@ -42,4 +42,38 @@ export async function eventually(predicate: () => boolean | Promise<boolean>, ti
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
     await sleep(10);
   }
+}
+
+type Position = { transactionId: bigint; globalPosition: bigint };
+
+/** The last committed event in reader order, visible to readers yet or not (a direct query, no xmin rule). */
+export async function committedHead(store: EventStore): Promise<Position | null> {
+  const [row] = await store.query<{ tx: string; gp: string }>(
+    'SELECT transaction_id::text AS tx, global_position::text AS gp FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1',
+  );
+  return row ? { transactionId: BigInt(row.tx), globalPosition: BigInt(row.gp) } : null;
+}
+
+/**
+ * Waits until readers see every event committed before the call. Readers stop below the oldest open transaction
+ * of the whole cluster (xids are cluster-wide), so another suite's CREATE DATABASE or slow transaction can hold
+ * back what this suite just committed; readAll tests wait here instead of being flaky.
+ */
+export async function untilVisible(store: EventStore, timeoutMs = 10_000): Promise<void> {
+  const target = await committedHead(store);
+  if (!target) return;
+  await eventually(async () => {
+    const head = await store.headCheckpoint();
+    return head !== null && compareCheckpoints(head, target) >= 0;
+  }, timeoutMs);
+}
+
+/** The committed events of the streams under `prefix`, in reader order, whether readers see them yet or not. */
+export async function committedUnder(store: EventStore, prefix: string): Promise<Position[]> {
+  const rows = await store.query<{ tx: string; gp: string }>(
+    `SELECT transaction_id::text AS tx, global_position::text AS gp FROM events
+      WHERE starts_with(stream_id, $1) ORDER BY transaction_id, global_position`,
+    [prefix],
+  );
+  return rows.map((row) => ({ transactionId: BigInt(row.tx), globalPosition: BigInt(row.gp) }));
 }

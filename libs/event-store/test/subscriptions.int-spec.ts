@@ -8,7 +8,7 @@
 import type { EventStore, RecordedEvent, Subscription, Transaction } from '@ledger/event-store';
 import { type TestDatabase, createTestDatabase } from '@ledger/testing';
 
-import { anEvent, collectingLogger, eventually, sleep, uniqueId } from './fixtures';
+import { anEvent, collectingLogger, committedHead, committedUnder, eventually, sleep, uniqueId } from './fixtures';
 
 describe('durable subscriptions', () => {
   let db: TestDatabase;
@@ -25,15 +25,15 @@ describe('durable subscriptions', () => {
   });
   afterAll(() => db?.drop());
 
-  /** Appends `count` single-event commands to streams under `prefix`, returning the events as read back. */
-  async function appendUnder(prefix: string, count: number): Promise<RecordedEvent[]> {
+  /** Appends `count` single-event commands to streams under `prefix`; all their events, in reader order. */
+  async function appendUnder(prefix: string, count: number): Promise<Array<{ globalPosition: bigint }>> {
     for (let i = 0; i < count; i += 1) {
       await store.append(`${prefix}-${i % 3}`, [anEvent('Deposited', { i: String(i) })], {
         commandId: uniqueId('c'),
         expectedVersion: 'any',
       });
     }
-    return store.readAll({ after: null, streamPrefixes: [prefix], limit: 10_000 });
+    return committedUnder(store, prefix);
   }
 
   function started(subscription: Subscription): Subscription {
@@ -81,8 +81,7 @@ describe('durable subscriptions', () => {
     expect(seen.map((e) => e.globalPosition)).toEqual(expected.map((e) => e.globalPosition));
     expect(Math.max(...batchSizes)).toBeLessThanOrEqual(5);
     expect(await projected(name)).toEqual(expected.map((e) => e.globalPosition));
-    const head = await store.headCheckpoint();
-    expect(await subscription.checkpoint()).toEqual(head);
+    expect(await subscription.checkpoint()).toEqual(await committedHead(store));
 
     const more = await appendUnder(prefix, 2);
     await subscription.waitUntilCaughtUp(10_000);
@@ -158,7 +157,7 @@ describe('durable subscriptions', () => {
     await subscription.start();
     await subscription.waitUntilCaughtUp(10_000);
     expect(handler).not.toHaveBeenCalled();
-    expect(await subscription.checkpoint()).toEqual(await store.headCheckpoint());
+    expect(await subscription.checkpoint()).toEqual(await committedHead(store));
   });
 
   it('calls afterCommit with each committed batch, never with a rolled-back one', async () => {
