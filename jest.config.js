@@ -29,10 +29,11 @@ module.exports = {
       displayName: 'int',
       testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
       // Concurrency suites only with real PostgreSQL (TEST_DATABASE_URL or Docker); the run names them otherwise.
-      testPathIgnorePatterns: require('./libs/testing/src/database/real-postgres.cjs').concurrencySuiteIgnorePatterns(
-        'int',
-        __dirname,
-      ),
+      testPathIgnorePatterns:
+        require('./libs/testing/src/database/real-postgres.cjs').concurrencySuiteIgnorePatterns(
+          'int',
+          __dirname,
+        ),
     },
     {
       ...common,
@@ -40,10 +41,11 @@ module.exports = {
       testMatch: ['<rootDir>/libs/event-store/**/*.int-spec.ts'],
       setupFiles: ['<rootDir>/libs/testing/src/force-pglite.setup.ts'],
       // Never the concurrency suites: PGlite is one session, there is no real concurrency to test.
-      testPathIgnorePatterns: require('./libs/testing/src/database/real-postgres.cjs').concurrencySuiteIgnorePatterns(
-        'event-store-pglite',
-        __dirname,
-      ),
+      testPathIgnorePatterns:
+        require('./libs/testing/src/database/real-postgres.cjs').concurrencySuiteIgnorePatterns(
+          'event-store-pglite',
+          __dirname,
+        ),
     },
     { ...common, displayName: 'e2e', testMatch: ['<rootDir>/apps/**/*.e2e-spec.ts'] },
   ],

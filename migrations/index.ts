@@ -5,4 +5,7 @@ import { CreateAccountProjections1732450100000 } from './1732450100000-create-ac
  * Every migration, oldest first: the only way the schema changes (ARCHITECTURE.md "Layout"). TypeORM runs those
  * a database has not seen yet, in this order. Append new migrations at the end; never edit a released one.
  */
-export const ALL_MIGRATIONS = [CreateEventStore1732450000000, CreateAccountProjections1732450100000];
+export const ALL_MIGRATIONS = [
+  CreateEventStore1732450000000,
+  CreateAccountProjections1732450100000,
+];

@@ -7,7 +7,9 @@ export function compareCheckpoints(a: Checkpoint, b: Checkpoint): number {
   return 0;
 }
 
-export function checkpointOf(event: Pick<RecordedEvent, 'transactionId' | 'globalPosition'>): Checkpoint {
+export function checkpointOf(
+  event: Pick<RecordedEvent, 'transactionId' | 'globalPosition'>,
+): Checkpoint {
   return { transactionId: event.transactionId, globalPosition: event.globalPosition };
 }
 

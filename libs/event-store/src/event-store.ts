@@ -173,7 +173,11 @@ export interface EventStore {
   /** The highest visible checkpoint (below xmin), or null for an empty store. */
   headCheckpoint(): Promise<Checkpoint | null>;
   /** A durable, single-active-instance consumer; its checkpoint is stored in the handler's transaction. */
-  subscribe(name: string, handler: SubscriptionHandler, options?: SubscriptionOptions): Subscription;
+  subscribe(
+    name: string,
+    handler: SubscriptionHandler,
+    options?: SubscriptionOptions,
+  ): Subscription;
   /** The first result of a command id, or null if the store has not seen it (idempotent retries check first). */
   commandResult?(commandId: string): Promise<AppendResult | null>;
   saveSnapshot(snapshot: Snapshot): Promise<void>;
@@ -193,7 +197,9 @@ export class ConcurrencyError extends Error {
     readonly expectedVersion: ExpectedVersion,
     readonly actualVersion: number,
   ) {
-    super(`stream ${streamId}: expected version ${String(expectedVersion)}, actual ${actualVersion}`);
+    super(
+      `stream ${streamId}: expected version ${String(expectedVersion)}, actual ${actualVersion}`,
+    );
     this.name = 'ConcurrencyError';
   }
 }

@@ -30,7 +30,11 @@ import {
 } from './sql/rows';
 import type { SqlExecutor, SqlSession } from './sql/sql-session';
 import * as SQL from './sql/statements';
-import { type BatchRead, type PumpBackend, SubscriptionPump } from './subscription/subscription-pump';
+import {
+  type BatchRead,
+  type PumpBackend,
+  SubscriptionPump,
+} from './subscription/subscription-pump';
 import { type UpcasterRegistry } from './upcaster-registry';
 
 const READ_ALL_LIMIT_DEFAULT = 1000;
@@ -56,19 +60,35 @@ export class SqlEventStore implements EventStore {
     this.kind = session.kind;
   }
 
-  async append(streamId: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+  async append(
+    streamId: string,
+    events: EventToAppend[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     assertAppendable(streamId, events, options);
     const params = [
       streamId,
       options.expectedVersion === 'any' ? null : options.expectedVersion,
       options.commandId,
-      JSON.stringify(events.map(({ type, schemaVersion, data, metadata }) => ({ type, schemaVersion, data, metadata }))),
+      JSON.stringify(
+        events.map(({ type, schemaVersion, data, metadata }) => ({
+          type,
+          schemaVersion,
+          data,
+          metadata,
+        })),
+      ),
     ];
     let row: AppendRow;
     try {
       row = options.onAppended
-        ? await this.session.transaction((tx) => this.appendWithProjection(tx, params, events, options))
-        : single(await this.session.query<AppendRow>(SQL.APPEND, params, SQL.APPEND_STATEMENT_NAME), 'append');
+        ? await this.session.transaction((tx) =>
+            this.appendWithProjection(tx, params, events, options),
+          )
+        : single(
+            await this.session.query<AppendRow>(SQL.APPEND, params, SQL.APPEND_STATEMENT_NAME),
+            'append',
+          );
     } catch (error) {
       if (isCommandIdRace(error)) return this.firstResultOf(options.commandId, error);
       throw error;
@@ -86,7 +106,10 @@ export class SqlEventStore implements EventStore {
     events: EventToAppend[],
     options: AppendOptions,
   ): Promise<AppendRow> {
-    const row = single(await tx.query<AppendRow>(SQL.APPEND, params, SQL.APPEND_STATEMENT_NAME), 'append');
+    const row = single(
+      await tx.query<AppendRow>(SQL.APPEND, params, SQL.APPEND_STATEMENT_NAME),
+      'append',
+    );
     if (row.r_status === 'appended' && options.onAppended) {
       const result = toAppendResult(row, false);
       const recordedAt = toDate(row.r_recorded_at);
@@ -142,7 +165,11 @@ export class SqlEventStore implements EventStore {
     return toCheckpoint((await this.session.query<CheckpointRow>(SQL.HEAD_CHECKPOINT))[0]);
   }
 
-  subscribe(name: string, handler: SubscriptionHandler, options: SubscriptionOptions = {}): Subscription {
+  subscribe(
+    name: string,
+    handler: SubscriptionHandler,
+    options: SubscriptionOptions = {},
+  ): Subscription {
     if (this.closing) throw new Error('event store is closed');
     const pump = new SubscriptionPump(name, handler, options, this.pumpBackend());
     this.subscriptions.add(pump);
@@ -159,8 +186,15 @@ export class SqlEventStore implements EventStore {
   }
 
   async loadSnapshot(streamId: string, atOrBeforeVersion?: number): Promise<Snapshot | null> {
-    type Row = { stream_id: string; stream_version: number; schema_version: number; state: Snapshot['state'] };
-    const row = (await this.session.query<Row>(SQL.LOAD_SNAPSHOT, [streamId, atOrBeforeVersion ?? null]))[0];
+    type Row = {
+      stream_id: string;
+      stream_version: number;
+      schema_version: number;
+      state: Snapshot['state'];
+    };
+    const row = (
+      await this.session.query<Row>(SQL.LOAD_SNAPSHOT, [streamId, atOrBeforeVersion ?? null])
+    )[0];
     if (!row) return null;
     return {
       streamId: row.stream_id,
@@ -210,10 +244,13 @@ export class SqlEventStore implements EventStore {
             previous === null ? null : String(previous.globalPosition),
           ]);
           if (stored.length !== 1) {
-            throw new Error(`checkpoint of ${name} moved under this batch: another instance is consuming it`);
+            throw new Error(
+              `checkpoint of ${name} moved under this batch: another instance is consuming it`,
+            );
           }
         }),
-      committedHead: async () => toCheckpoint((await this.session.query<CheckpointRow>(SQL.COMMITTED_HEAD))[0]),
+      committedHead: async () =>
+        toCheckpoint((await this.session.query<CheckpointRow>(SQL.COMMITTED_HEAD))[0]),
       autocommit: { query: (sql, params) => this.session.query(sql, params) },
       onLocalAppend: (listener) => {
         this.localAppends.on(APPENDED, listener);
@@ -234,16 +271,27 @@ export class SqlEventStore implements EventStore {
       held_back: boolean;
     };
     const rows = await this.session.query<Row>(sql, params);
-    const events = rows.filter((row) => row.global_position != null).map((row) => toRecordedEvent(row as EventRow));
+    const events = rows
+      .filter((row) => row.global_position != null)
+      .map((row) => toRecordedEvent(row as EventRow));
     const last = events.at(-1);
     const head = toCheckpoint(
-      rows[0] && { transaction_id: rows[0].head_transaction_id, global_position: rows[0].head_global_position },
+      rows[0] && {
+        transaction_id: rows[0].head_transaction_id,
+        global_position: rows[0].head_global_position,
+      },
     );
     // A full batch may stop short of more matches; a short one saw every match up to the head.
-    let next: Checkpoint | null = last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : null;
+    let next: Checkpoint | null = last
+      ? { transactionId: last.transactionId, globalPosition: last.globalPosition }
+      : null;
     if (events.length < limit && head && (!next || compareCheckpoints(head, next) > 0)) next = head;
     if (next && after && compareCheckpoints(next, after) <= 0) next = null;
-    return { events: events.map((event) => this.upcasters.upcast(event)), next, heldBack: rows[0]?.held_back ?? false };
+    return {
+      events: events.map((event) => this.upcasters.upcast(event)),
+      next,
+      heldBack: rows[0]?.held_back ?? false,
+    };
   }
 }
 
@@ -253,7 +301,9 @@ function assertAppendable(streamId: string, events: EventToAppend[], options: Ap
   if (!options.commandId) throw new Error(`append to ${streamId}: no command id`);
   const expected = options.expectedVersion;
   if (expected !== 'any' && !(Number.isInteger(expected) && expected >= 0)) {
-    throw new RangeError(`append to ${streamId}: expected version must be an integer ≥ 0 or 'any': ${expected}`);
+    throw new RangeError(
+      `append to ${streamId}: expected version must be an integer ≥ 0 or 'any': ${expected}`,
+    );
   }
   for (const event of events) {
     if (!event.type || !(Number.isInteger(event.schemaVersion) && event.schemaVersion >= 1)) {

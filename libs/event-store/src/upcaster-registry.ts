@@ -29,7 +29,7 @@ export class UpcasterRegistry {
     let data: JsonObject = event.data;
     let schemaVersion = event.schemaVersion;
     const metadata: EventMetadata = event.metadata;
-    for (let upcaster = this.byKey.get(keyOf(event.type, schemaVersion)); upcaster; ) {
+    for (let upcaster = this.byKey.get(keyOf(event.type, schemaVersion)); upcaster;) {
       data = upcaster.upcast(data, metadata);
       schemaVersion += 1;
       upcaster = this.byKey.get(keyOf(event.type, schemaVersion));

@@ -3,7 +3,12 @@
  * many writers on one stream keep versions gapless with every append stored exactly once, and one command id
  * appended from several connections at once writes exactly one set of events, every caller getting that result.
  */
-import { type AppendOptions, type AppendResult, ConcurrencyError, type EventStore } from '@ledger/event-store';
+import {
+  type AppendOptions,
+  type AppendResult,
+  ConcurrencyError,
+  type EventStore,
+} from '@ledger/event-store';
 import { type TestDatabase, createConcurrencyTestDatabase } from '@ledger/testing';
 
 import { anEvent, uniqueId, untilVisible } from './fixtures';
@@ -20,7 +25,9 @@ describe('appends racing on PostgreSQL', () => {
     db = await createConcurrencyTestDatabase('append-races', { poolSize: APPENDERS + 2 });
     store = db.store;
     // Open the pool's connections up front, so the races below are between connections, not connection setups.
-    await Promise.all(Array.from({ length: APPENDERS }, () => store.query('SELECT pg_sleep(0.05)')));
+    await Promise.all(
+      Array.from({ length: APPENDERS }, () => store.query('SELECT pg_sleep(0.05)')),
+    );
   });
   afterAll(() => db?.drop());
 
@@ -33,7 +40,10 @@ describe('appends racing on PostgreSQL', () => {
         for (;;) {
           try {
             const event = anEvent('Deposited', { appender: String(a), n: String(n) });
-            const result = await store.append(stream, [event], { commandId: `${stream}/${a}/${n}`, expectedVersion });
+            const result = await store.append(stream, [event], {
+              commandId: `${stream}/${a}/${n}`,
+              expectedVersion,
+            });
             expectedVersion = result.lastVersion;
             break;
           } catch (error) {
@@ -47,7 +57,9 @@ describe('appends racing on PostgreSQL', () => {
     await Promise.all(Array.from({ length: APPENDERS }, (_, a) => appender(a)));
 
     const events = await store.readStream(stream);
-    expect(events.map((e) => e.streamVersion)).toEqual(Array.from({ length: APPENDS }, (_, i) => i + 1));
+    expect(events.map((e) => e.streamVersion)).toEqual(
+      Array.from({ length: APPENDS }, (_, i) => i + 1),
+    );
     const appends = new Set(events.map((e) => JSON.stringify([e.data.appender, e.data.n])));
     expect(appends.size).toBe(APPENDS);
     for (let a = 0; a < APPENDERS; a += 1) {
@@ -55,9 +67,14 @@ describe('appends racing on PostgreSQL', () => {
       expect(mine).toEqual(Array.from({ length: APPENDS / APPENDERS }, (_, n) => n));
     }
     // One stream is serialized by its row: global positions and reader order follow its versions.
-    for (let i = 1; i < events.length; i += 1) expect(events[i]!.globalPosition > events[i - 1]!.globalPosition).toBe(true);
+    for (let i = 1; i < events.length; i += 1)
+      expect(events[i]!.globalPosition > events[i - 1]!.globalPosition).toBe(true);
     await untilVisible(store);
-    const inReaderOrder = await store.readAll({ after: null, streamPrefixes: [stream], limit: APPENDS });
+    const inReaderOrder = await store.readAll({
+      after: null,
+      streamPrefixes: [stream],
+      limit: APPENDS,
+    });
     expect(inReaderOrder.map((e) => e.streamVersion)).toEqual(events.map((e) => e.streamVersion));
     expect(conflicts).toBeGreaterThan(0);
   }, 120_000);
@@ -70,10 +87,14 @@ describe('appends racing on PostgreSQL', () => {
       const stream = uniqueId('created-by-many');
       await Promise.all(
         Array.from({ length: 8 }, (_, w) =>
-          store.append(stream, Array.from({ length: 1 + (w % 3) }, () => anEvent()), {
-            commandId: `${stream}/${w}`,
-            expectedVersion: 'any',
-          }),
+          store.append(
+            stream,
+            Array.from({ length: 1 + (w % 3) }, () => anEvent()),
+            {
+              commandId: `${stream}/${w}`,
+              expectedVersion: 'any',
+            },
+          ),
         ),
       );
       await untilVisible(store);
@@ -84,14 +105,21 @@ describe('appends racing on PostgreSQL', () => {
 
   describe(`one command id from ${SAME_ID_CONNECTIONS} connections at once`, () => {
     /** All callers start together; an inline projection holding the winner open widens the race. */
-    async function race(streamOf: (i: number) => string, options: Omit<AppendOptions, 'commandId'>) {
+    async function race(
+      streamOf: (i: number) => string,
+      options: Omit<AppendOptions, 'commandId'>,
+    ) {
       const commandId = uniqueId('same-command');
       const results = await Promise.all(
         Array.from({ length: SAME_ID_CONNECTIONS }, (_, i) =>
-          store.append(streamOf(i), [anEvent('Deposited', {}, commandId), anEvent('Deposited', {}, commandId)], {
-            ...options,
-            commandId,
-          }),
+          store.append(
+            streamOf(i),
+            [anEvent('Deposited', {}, commandId), anEvent('Deposited', {}, commandId)],
+            {
+              ...options,
+              commandId,
+            },
+          ),
         ),
       );
       return { commandId, results };
@@ -101,7 +129,8 @@ describe('appends racing on PostgreSQL', () => {
       const winners = results.filter((r) => !r.duplicate);
       expect(winners).toHaveLength(1);
       const winner = winners[0]!;
-      for (const result of results) expect(result).toEqual({ ...winner, duplicate: result.duplicate });
+      for (const result of results)
+        expect(result).toEqual({ ...winner, duplicate: result.duplicate });
       const stored = await store.query<{ stream_id: string; stream_version: number }>(
         `SELECT stream_id, stream_version FROM events WHERE metadata->>'commandId' = $1 ORDER BY global_position`,
         [commandId],
@@ -118,24 +147,35 @@ describe('appends racing on PostgreSQL', () => {
 
     it('to one new stream (expected version 0): the losers find the id once they hold the stream lock', async () => {
       const stream = uniqueId('same-stream');
-      const { commandId, results } = await race(() => stream, { expectedVersion: 0, onAppended: holdOpen });
+      const { commandId, results } = await race(() => stream, {
+        expectedVersion: 0,
+        onAppended: holdOpen,
+      });
       await expectOneSetOfEvents(commandId, results);
       expect(await store.streamVersion(stream)).toBe(2);
     });
 
     it("to one stream with 'any': the losers find the id once they hold the stream lock", async () => {
       const stream = uniqueId('same-stream-any');
-      const { commandId, results } = await race(() => stream, { expectedVersion: 'any', onAppended: holdOpen });
+      const { commandId, results } = await race(() => stream, {
+        expectedVersion: 'any',
+        onAppended: holdOpen,
+      });
       await expectOneSetOfEvents(commandId, results);
       expect(await store.streamVersion(stream)).toBe(2);
     });
 
     it('to different streams: the losers hit the unique command id and roll back their stream and events', async () => {
       const prefix = uniqueId('different');
-      const { commandId, results } = await race((i) => `${prefix}-${i}`, { expectedVersion: 0, onAppended: holdOpen });
+      const { commandId, results } = await race((i) => `${prefix}-${i}`, {
+        expectedVersion: 0,
+        onAppended: holdOpen,
+      });
       await expectOneSetOfEvents(commandId, results);
       const versions = await Promise.all(
-        Array.from({ length: SAME_ID_CONNECTIONS }, (_, i) => store.streamVersion(`${prefix}-${i}`)),
+        Array.from({ length: SAME_ID_CONNECTIONS }, (_, i) =>
+          store.streamVersion(`${prefix}-${i}`),
+        ),
       );
       expect(versions.filter((v) => v === 2)).toHaveLength(1);
       expect(versions.filter((v) => v === 0)).toHaveLength(SAME_ID_CONNECTIONS - 1);
@@ -144,7 +184,9 @@ describe('appends racing on PostgreSQL', () => {
     it('on the one-round-trip path (no inline projection), repeatedly', async () => {
       for (let round = 0; round < 10; round += 1) {
         const prefix = uniqueId('fast');
-        const { commandId, results } = await race((i) => `${prefix}-${i % 2}`, { expectedVersion: 'any' });
+        const { commandId, results } = await race((i) => `${prefix}-${i % 2}`, {
+          expectedVersion: 'any',
+        });
         await expectOneSetOfEvents(commandId, results);
       }
     });

@@ -4,7 +4,12 @@
  * stream reads, the global read order and its filters, snapshots, upcasters on every read, and the rule that
  * events are never updated or deleted.
  */
-import { ConcurrencyError, type EventStore, type Upcaster, compareCheckpoints } from '@ledger/event-store';
+import {
+  ConcurrencyError,
+  type EventStore,
+  type Upcaster,
+  compareCheckpoints,
+} from '@ledger/event-store';
 import { type TestDatabase, createTestDatabase } from '@ledger/testing';
 
 import { anEvent, committedHead, uniqueId, untilVisible } from './fixtures';
@@ -12,7 +17,11 @@ import { anEvent, committedHead, uniqueId, untilVisible } from './fixtures';
 /** Deposited v1 `{ amount }` → v2 `{ amount, asset }` → v3 `{ amount, asset, note }`: two links of one chain. */
 const upcasters: Upcaster[] = [
   { type: 'Deposited', fromSchemaVersion: 1, upcast: (data) => ({ ...data, asset: 'USDT' }) },
-  { type: 'Deposited', fromSchemaVersion: 2, upcast: (data, metadata) => ({ ...data, note: metadata.commandId }) },
+  {
+    type: 'Deposited',
+    fromSchemaVersion: 2,
+    upcast: (data, metadata) => ({ ...data, note: metadata.commandId }),
+  },
 ];
 
 describe('event store', () => {
@@ -32,7 +41,12 @@ describe('event store', () => {
         commandId: uniqueId('c'),
         expectedVersion: 0,
       });
-      expect(result).toMatchObject({ streamId: stream, firstVersion: 1, lastVersion: 3, duplicate: false });
+      expect(result).toMatchObject({
+        streamId: stream,
+        firstVersion: 1,
+        lastVersion: 3,
+        duplicate: false,
+      });
       expect(result.globalPositions).toHaveLength(3);
       expect(result.globalPositions[0]! < result.globalPositions[1]!).toBe(true);
       expect(result.globalPositions[1]! < result.globalPositions[2]!).toBe(true);
@@ -47,12 +61,22 @@ describe('event store', () => {
     it('continues at the expected version and rejects a stale one with the actual version', async () => {
       const stream = uniqueId('account');
       await store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 0 });
-      const second = await store.append(stream, [anEvent(), anEvent()], { commandId: uniqueId('c'), expectedVersion: 1 });
+      const second = await store.append(stream, [anEvent(), anEvent()], {
+        commandId: uniqueId('c'),
+        expectedVersion: 1,
+      });
       expect(second).toMatchObject({ firstVersion: 2, lastVersion: 3 });
 
-      const stale = store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 1 });
+      const stale = store.append(stream, [anEvent()], {
+        commandId: uniqueId('c'),
+        expectedVersion: 1,
+      });
       await expect(stale).rejects.toBeInstanceOf(ConcurrencyError);
-      await expect(stale).rejects.toMatchObject({ streamId: stream, expectedVersion: 1, actualVersion: 3 });
+      await expect(stale).rejects.toMatchObject({
+        streamId: stream,
+        expectedVersion: 1,
+        actualVersion: 3,
+      });
       expect(await store.streamVersion(stream)).toBe(3);
     });
 
@@ -63,27 +87,36 @@ describe('event store', () => {
         store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 0 }),
       ).rejects.toMatchObject({ actualVersion: 1 });
       await expect(
-        store.append(uniqueId('missing'), [anEvent()], { commandId: uniqueId('c'), expectedVersion: 4 }),
+        store.append(uniqueId('missing'), [anEvent()], {
+          commandId: uniqueId('c'),
+          expectedVersion: 4,
+        }),
       ).rejects.toMatchObject({ expectedVersion: 4, actualVersion: 0 });
     });
 
     it("appends at the end with 'any', creating the stream if needed", async () => {
       const stream = uniqueId('market');
       await store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 'any' });
-      const next = await store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 'any' });
+      const next = await store.append(stream, [anEvent()], {
+        commandId: uniqueId('c'),
+        expectedVersion: 'any',
+      });
       expect(next).toMatchObject({ firstVersion: 2, lastVersion: 2 });
     });
 
     it('refuses an empty append, a negative expected version and an event without schema version', async () => {
       const stream = uniqueId('account');
-      await expect(store.append(stream, [], { commandId: uniqueId('c'), expectedVersion: 0 })).rejects.toThrow(
-        /no events/,
-      );
-      await expect(store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: -1 })).rejects.toThrow(
-        RangeError,
-      );
       await expect(
-        store.append(stream, [{ ...anEvent(), schemaVersion: 0 }], { commandId: uniqueId('c'), expectedVersion: 0 }),
+        store.append(stream, [], { commandId: uniqueId('c'), expectedVersion: 0 }),
+      ).rejects.toThrow(/no events/);
+      await expect(
+        store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: -1 }),
+      ).rejects.toThrow(RangeError);
+      await expect(
+        store.append(stream, [{ ...anEvent(), schemaVersion: 0 }], {
+          commandId: uniqueId('c'),
+          expectedVersion: 0,
+        }),
       ).rejects.toThrow(/schemaVersion/);
       expect(await store.streamVersion(stream)).toBe(0);
     });
@@ -104,11 +137,21 @@ describe('event store', () => {
     it('returns the first result for a seen command id and writes nothing, whatever the expected version', async () => {
       const stream = uniqueId('account');
       const commandId = uniqueId('c');
-      const first = await store.append(stream, [anEvent(), anEvent()], { commandId, expectedVersion: 0 });
+      const first = await store.append(stream, [anEvent(), anEvent()], {
+        commandId,
+        expectedVersion: 0,
+      });
       const again = await store.append(stream, [anEvent()], { commandId, expectedVersion: 0 });
-      const againAny = await store.append(stream, [anEvent()], { commandId, expectedVersion: 'any' });
-      const elsewhere = await store.append(uniqueId('other'), [anEvent()], { commandId, expectedVersion: 0 });
-      for (const duplicate of [again, againAny, elsewhere]) expect(duplicate).toEqual({ ...first, duplicate: true });
+      const againAny = await store.append(stream, [anEvent()], {
+        commandId,
+        expectedVersion: 'any',
+      });
+      const elsewhere = await store.append(uniqueId('other'), [anEvent()], {
+        commandId,
+        expectedVersion: 0,
+      });
+      for (const duplicate of [again, againAny, elsewhere])
+        expect(duplicate).toEqual({ ...first, duplicate: true });
       expect(await store.readStream(stream)).toHaveLength(2);
       expect(await store.commandResult!(commandId)).toEqual({ ...first, duplicate: true });
       expect(await store.commandResult!(uniqueId('never'))).toBeNull();
@@ -142,7 +185,9 @@ describe('event store', () => {
 
   describe('inline projections (onAppended)', () => {
     it('runs in the append transaction with the recorded events', async () => {
-      await store.query('CREATE TABLE IF NOT EXISTS test_inline_projection (stream_id text, version int)');
+      await store.query(
+        'CREATE TABLE IF NOT EXISTS test_inline_projection (stream_id text, version int)',
+      );
       const stream = uniqueId('account');
       const result = await store.append(stream, [anEvent(), anEvent()], {
         commandId: uniqueId('c'),
@@ -150,12 +195,16 @@ describe('event store', () => {
         onAppended: async (tx, appended, events) => {
           expect(events.map((e) => e.streamVersion)).toEqual([1, 2]);
           expect(events.map((e) => e.globalPosition)).toEqual(appended.globalPositions);
-          await tx.query('INSERT INTO test_inline_projection VALUES ($1, $2)', [stream, appended.lastVersion]);
+          await tx.query('INSERT INTO test_inline_projection VALUES ($1, $2)', [
+            stream,
+            appended.lastVersion,
+          ]);
         },
       });
-      const rows = await store.query<{ version: number }>('SELECT version FROM test_inline_projection WHERE stream_id = $1', [
-        stream,
-      ]);
+      const rows = await store.query<{ version: number }>(
+        'SELECT version FROM test_inline_projection WHERE stream_id = $1',
+        [stream],
+      );
       expect(rows).toEqual([{ version: result.lastVersion }]);
     });
 
@@ -172,18 +221,27 @@ describe('event store', () => {
         }),
       ).rejects.toThrow('boom');
       expect(await store.readStream(stream)).toEqual([]);
-      expect(await store.query('SELECT 1 FROM test_inline_projection WHERE stream_id = $1', [stream])).toEqual([]);
+      expect(
+        await store.query('SELECT 1 FROM test_inline_projection WHERE stream_id = $1', [stream]),
+      ).toEqual([]);
     });
   });
 
   describe('readStream', () => {
     it('reads a version range and stops at a global position', async () => {
       const stream = uniqueId('account');
-      const events = Array.from({ length: 5 }, (_, i) => anEvent('Deposited', { amount: `${i}.00` }));
-      const { globalPositions } = await store.append(stream, events, { commandId: uniqueId('c'), expectedVersion: 0 });
-      expect((await store.readStream(stream, { fromVersion: 2, toVersion: 4 })).map((e) => e.streamVersion)).toEqual([
-        2, 3, 4,
-      ]);
+      const events = Array.from({ length: 5 }, (_, i) =>
+        anEvent('Deposited', { amount: `${i}.00` }),
+      );
+      const { globalPositions } = await store.append(stream, events, {
+        commandId: uniqueId('c'),
+        expectedVersion: 0,
+      });
+      expect(
+        (await store.readStream(stream, { fromVersion: 2, toVersion: 4 })).map(
+          (e) => e.streamVersion,
+        ),
+      ).toEqual([2, 3, 4]);
       const upTo = await store.readStream(stream, { toGlobalPosition: globalPositions[2]! });
       expect(upTo.map((e) => e.streamVersion)).toEqual([1, 2, 3]);
       expect(await store.readStream(uniqueId('missing'))).toEqual([]);
@@ -196,7 +254,10 @@ describe('event store', () => {
       const before = await store.headCheckpoint();
       const streams = [uniqueId('account'), uniqueId('market'), uniqueId('account')];
       for (const stream of streams) {
-        await store.append(stream, [anEvent(), anEvent()], { commandId: uniqueId('c'), expectedVersion: 0 });
+        await store.append(stream, [anEvent(), anEvent()], {
+          commandId: uniqueId('c'),
+          expectedVersion: 0,
+        });
       }
       await untilVisible(store);
       const pages: string[][] = [];
@@ -205,12 +266,16 @@ describe('event store', () => {
         const page = await store.readAll({ after, limit: 4 });
         if (page.length === 0) break;
         pages.push(page.map((e) => `${e.streamId}@${e.streamVersion}`));
-        for (let i = 1; i < page.length; i += 1) expect(compareCheckpoints(page[i - 1]!, page[i]!)).toBe(-1);
+        for (let i = 1; i < page.length; i += 1)
+          expect(compareCheckpoints(page[i - 1]!, page[i]!)).toBe(-1);
         after = page.at(-1)!;
       }
       expect(pages.map((p) => p.length)).toEqual([4, 2]);
       expect(pages.flat()).toEqual(streams.flatMap((s) => [`${s}@1`, `${s}@2`]));
-      expect(await store.headCheckpoint()).toEqual({ transactionId: after!.transactionId, globalPosition: after!.globalPosition });
+      expect(await store.headCheckpoint()).toEqual({
+        transactionId: after!.transactionId,
+        globalPosition: after!.globalPosition,
+      });
     });
 
     it('filters by stream prefix (LIKE wildcards are literal) and by type', async () => {
@@ -221,15 +286,35 @@ describe('event store', () => {
         commandId: uniqueId('c'),
         expectedVersion: 0,
       });
-      await store.append(`accX${tag}-2`, [anEvent('Deposited')], { commandId: uniqueId('c'), expectedVersion: 0 });
-      await store.append(`mkt%${tag}`, [anEvent('MarkPriceUpdated')], { commandId: uniqueId('c'), expectedVersion: 0 });
+      await store.append(`accX${tag}-2`, [anEvent('Deposited')], {
+        commandId: uniqueId('c'),
+        expectedVersion: 0,
+      });
+      await store.append(`mkt%${tag}`, [anEvent('MarkPriceUpdated')], {
+        commandId: uniqueId('c'),
+        expectedVersion: 0,
+      });
       await untilVisible(store);
 
-      const byPrefix = await store.readAll({ after: before, streamPrefixes: [`acc_${tag}`, `mkt%${tag}`] });
-      expect(byPrefix.map((e) => e.streamId)).toEqual([`acc_${tag}-1`, `acc_${tag}-1`, `mkt%${tag}`]);
-      const byType = await store.readAll({ after: before, types: ['Withdrawn', 'MarkPriceUpdated'] });
+      const byPrefix = await store.readAll({
+        after: before,
+        streamPrefixes: [`acc_${tag}`, `mkt%${tag}`],
+      });
+      expect(byPrefix.map((e) => e.streamId)).toEqual([
+        `acc_${tag}-1`,
+        `acc_${tag}-1`,
+        `mkt%${tag}`,
+      ]);
+      const byType = await store.readAll({
+        after: before,
+        types: ['Withdrawn', 'MarkPriceUpdated'],
+      });
       expect(byType.map((e) => e.type)).toEqual(['Withdrawn', 'MarkPriceUpdated']);
-      const both = await store.readAll({ after: before, streamPrefixes: [`acc`], types: ['Deposited'] });
+      const both = await store.readAll({
+        after: before,
+        streamPrefixes: [`acc`],
+        types: ['Deposited'],
+      });
       expect(both.map((e) => e.streamId)).toEqual([`acc_${tag}-1`, `accX${tag}-2`]);
     });
 
@@ -238,28 +323,42 @@ describe('event store', () => {
       const filler = uniqueId('filler');
       let last = (await committedHead(store))?.globalPosition ?? 0n;
       while (last < 95n) {
-        const appended = await store.append(filler, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 'any' });
+        const appended = await store.append(filler, [anEvent()], {
+          commandId: uniqueId('c'),
+          expectedVersion: 'any',
+        });
         last = appended.globalPositions.at(-1)!;
       }
       await untilVisible(store);
       const stream = uniqueId('boundary');
       const before = await store.headCheckpoint();
       const events = Array.from({ length: 12 }, (_, i) => anEvent('Deposited', { i: String(i) }));
-      const { globalPositions } = await store.append(stream, events, { commandId: uniqueId('c'), expectedVersion: 0 });
-      expect(globalPositions.some((p) => p >= 100n) && globalPositions.some((p) => p < 100n)).toBe(true);
+      const { globalPositions } = await store.append(stream, events, {
+        commandId: uniqueId('c'),
+        expectedVersion: 0,
+      });
+      expect(globalPositions.some((p) => p >= 100n) && globalPositions.some((p) => p < 100n)).toBe(
+        true,
+      );
       await untilVisible(store);
 
       const onePage = await store.readAll({ after: before, limit: 100 });
       expect(onePage.map((e) => e.globalPosition)).toEqual(globalPositions);
       const paged: bigint[] = [];
       let after = before;
-      for (let page = await store.readAll({ after, limit: 5 }); page.length > 0; page = await store.readAll({ after, limit: 5 })) {
+      for (
+        let page = await store.readAll({ after, limit: 5 });
+        page.length > 0;
+        page = await store.readAll({ after, limit: 5 })
+      ) {
         paged.push(...page.map((e) => e.globalPosition));
         after = page.at(-1)!;
       }
       expect(paged).toEqual(globalPositions);
       expect((await store.headCheckpoint())?.globalPosition).toBe(globalPositions.at(-1));
-      expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual(events.map((_, i) => i + 1));
+      expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual(
+        events.map((_, i) => i + 1),
+      );
     });
 
     it('refuses a limit below 1', async () => {
@@ -271,9 +370,24 @@ describe('event store', () => {
     it('loads the newest snapshot at or before a version, and replaces one saved twice', async () => {
       const stream = uniqueId('account');
       expect(await store.loadSnapshot(stream)).toBeNull();
-      await store.saveSnapshot({ streamId: stream, streamVersion: 10, schemaVersion: 1, state: { balance: '1.00' } });
-      await store.saveSnapshot({ streamId: stream, streamVersion: 20, schemaVersion: 1, state: { balance: '2.00' } });
-      await store.saveSnapshot({ streamId: stream, streamVersion: 20, schemaVersion: 2, state: { balance: '2.50' } });
+      await store.saveSnapshot({
+        streamId: stream,
+        streamVersion: 10,
+        schemaVersion: 1,
+        state: { balance: '1.00' },
+      });
+      await store.saveSnapshot({
+        streamId: stream,
+        streamVersion: 20,
+        schemaVersion: 1,
+        state: { balance: '2.00' },
+      });
+      await store.saveSnapshot({
+        streamId: stream,
+        streamVersion: 20,
+        schemaVersion: 2,
+        state: { balance: '2.50' },
+      });
       expect(await store.loadSnapshot(stream)).toEqual({
         streamId: stream,
         streamVersion: 20,
@@ -293,8 +407,14 @@ describe('event store', () => {
         stream,
         [
           anEvent('Deposited', { amount: '1.00' }, commandId),
-          { ...anEvent('Deposited', { amount: '2.00', asset: 'BTC' }, commandId), schemaVersion: 2 },
-          { ...anEvent('Deposited', { amount: '3.00', asset: 'ETH', note: 'n' }), schemaVersion: 3 },
+          {
+            ...anEvent('Deposited', { amount: '2.00', asset: 'BTC' }, commandId),
+            schemaVersion: 2,
+          },
+          {
+            ...anEvent('Deposited', { amount: '3.00', asset: 'ETH', note: 'n' }),
+            schemaVersion: 3,
+          },
           anEvent('Withdrawn', { amount: '4.00' }),
         ],
         { commandId, expectedVersion: 0 },
@@ -322,10 +442,12 @@ describe('event store', () => {
     it('refuses UPDATE, DELETE and TRUNCATE of events, even when no row matches', async () => {
       const stream = uniqueId('account');
       await store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 0 });
-      await expect(store.query(`UPDATE events SET type = 'X' WHERE stream_id = $1`, [stream])).rejects.toThrow(
+      await expect(
+        store.query(`UPDATE events SET type = 'X' WHERE stream_id = $1`, [stream]),
+      ).rejects.toThrow(/events are immutable/);
+      await expect(store.query('DELETE FROM events WHERE false')).rejects.toThrow(
         /events are immutable/,
       );
-      await expect(store.query('DELETE FROM events WHERE false')).rejects.toThrow(/events are immutable/);
       await expect(store.query('TRUNCATE events')).rejects.toThrow(/events are immutable/);
       expect(await store.readStream(stream)).toHaveLength(1);
     });
@@ -341,7 +463,9 @@ describe('event store', () => {
     it('lets TypeORM and the store interleave', async () => {
       const stream = uniqueId('account');
       const [rows] = await Promise.all([
-        db.dataSource.query('SELECT count(*)::int AS n FROM streams WHERE stream_id = $1', [stream]),
+        db.dataSource.query('SELECT count(*)::int AS n FROM streams WHERE stream_id = $1', [
+          stream,
+        ]),
         store.append(stream, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 0 }),
         db.dataSource.transaction((manager) => manager.query('SELECT 1')),
       ]);

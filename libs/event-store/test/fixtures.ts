@@ -1,4 +1,10 @@
-import { type EventStore, type EventToAppend, type JsonObject, type SubscriptionLogger, compareCheckpoints } from '@ledger/event-store';
+import {
+  type EventStore,
+  type EventToAppend,
+  type JsonObject,
+  type SubscriptionLogger,
+  compareCheckpoints,
+} from '@ledger/event-store';
 
 let sequence = 0;
 
@@ -9,7 +15,11 @@ export function uniqueId(prefix: string): string {
 }
 
 /** An event with safe defaults; amounts are decimal strings, as everywhere in the ledger. */
-export function anEvent(type = 'Deposited', data: JsonObject = { amount: '10.25' }, commandId = 'cmd'): EventToAppend {
+export function anEvent(
+  type = 'Deposited',
+  data: JsonObject = { amount: '10.25' },
+  commandId = 'cmd',
+): EventToAppend {
   return {
     type,
     schemaVersion: 1,
@@ -36,7 +46,10 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Resolves when `predicate` holds, polling; fails the test after `timeoutMs`. */
-export async function eventually(predicate: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+export async function eventually(
+  predicate: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);

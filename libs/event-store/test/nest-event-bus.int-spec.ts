@@ -40,7 +40,9 @@ describe('EventStoreModule and the EventBus pump', () => {
     moduleRef = await Test.createTestingModule({
       imports: [
         CqrsModule.forRoot(),
-        EventStoreModule.forRootAsync({ useFactory: () => ({ database: db, eventBus: { pollIntervalMs: 50 } }) }),
+        EventStoreModule.forRootAsync({
+          useFactory: () => ({ database: db, eventBus: { pollIntervalMs: 50 } }),
+        }),
       ],
       providers: [RecordingHandler],
     }).compile();
@@ -73,19 +75,29 @@ describe('EventStoreModule and the EventBus pump', () => {
     const all = await db.store.readAll({ after: null });
     await eventually(() => handler.seen.length >= all.length);
     expect(handler.seen.map((e) => e.globalPosition)).toEqual(all.map((e) => e.globalPosition));
-    expect(handler.seen.slice(0, 2).map((e) => `${e.type}@${e.streamVersion}`)).toEqual(['Deposited@1', 'Withdrawn@2']);
+    expect(handler.seen.slice(0, 2).map((e) => `${e.type}@${e.streamVersion}`)).toEqual([
+      'Deposited@1',
+      'Withdrawn@2',
+    ]);
   });
 
   it('logs every error a bus handler throws, naming the event', async () => {
     const errors = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
     try {
       const stream = uniqueId('account');
-      await db.store.append(stream, [anEvent('Explodes')], { commandId: uniqueId('c'), expectedVersion: 0 });
+      await db.store.append(stream, [anEvent('Explodes')], {
+        commandId: uniqueId('c'),
+        expectedVersion: 0,
+      });
       await moduleRef.get(EventBusPump).waitUntilCaughtUp(10_000);
       await eventually(() =>
-        errors.mock.calls.some(([message]) => String(message).includes(`a handler of Explodes ${stream}@1`)),
+        errors.mock.calls.some(([message]) =>
+          String(message).includes(`a handler of Explodes ${stream}@1`),
+        ),
       );
-      const logged = errors.mock.calls.find(([message]) => String(message).includes(`Explodes ${stream}@1`));
+      const logged = errors.mock.calls.find(([message]) =>
+        String(message).includes(`Explodes ${stream}@1`),
+      );
       expect(String(logged?.[0])).toContain('bus handler failed');
     } finally {
       errors.mockRestore();

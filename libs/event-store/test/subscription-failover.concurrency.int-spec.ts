@@ -6,7 +6,11 @@
  * whose lock connection dies takes its lock again.
  */
 import type { EventStore, LedgerDatabase, RecordedEvent, Subscription } from '@ledger/event-store';
-import { type TestDatabase, createConcurrencyTestDatabase, openAnotherHandle } from '@ledger/testing';
+import {
+  type TestDatabase,
+  createConcurrencyTestDatabase,
+  openAnotherHandle,
+} from '@ledger/testing';
 
 import { anEvent, collectingLogger, committedUnder, eventually, sleep, uniqueId } from './fixtures';
 
@@ -20,7 +24,9 @@ describe('consumers across processes', () => {
     db = await createConcurrencyTestDatabase('subscription-failover');
     other = await openAnotherHandle(db);
     store = db.store;
-    await store.query('CREATE TABLE test_projection (consumer text, global_position bigint, PRIMARY KEY (consumer, global_position))');
+    await store.query(
+      'CREATE TABLE test_projection (consumer text, global_position bigint, PRIMARY KEY (consumer, global_position))',
+    );
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((s) => s.stop()));
@@ -36,9 +42,15 @@ describe('consumers across processes', () => {
   }
 
   /** Appends `count` events under `prefix`; all their events, in reader order (visible to readers yet or not). */
-  async function appendUnder(prefix: string, count: number): Promise<Array<{ transactionId: bigint; globalPosition: bigint }>> {
+  async function appendUnder(
+    prefix: string,
+    count: number,
+  ): Promise<Array<{ transactionId: bigint; globalPosition: bigint }>> {
     for (let i = 0; i < count; i += 1) {
-      await store.append(`${prefix}-${i % 4}`, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 'any' });
+      await store.append(`${prefix}-${i % 4}`, [anEvent()], {
+        commandId: uniqueId('c'),
+        expectedVersion: 'any',
+      });
     }
     return committedUnder(store, prefix);
   }
@@ -76,7 +88,10 @@ describe('consumers across processes', () => {
         name,
         async (batch, tx) => {
           for (const event of batch) {
-            await tx.query('INSERT INTO test_projection VALUES ($1, $2)', [name, String(event.globalPosition)]);
+            await tx.query('INSERT INTO test_projection VALUES ($1, $2)', [
+              name,
+              String(event.globalPosition),
+            ]);
           }
           batches += 1;
           if (batches === 2) {
@@ -110,7 +125,10 @@ describe('consumers across processes', () => {
         name,
         async (batch, tx) => {
           for (const event of batch) {
-            await tx.query('INSERT INTO test_projection VALUES ($1, $2)', [name, String(event.globalPosition)]);
+            await tx.query('INSERT INTO test_projection VALUES ($1, $2)', [
+              name,
+              String(event.globalPosition),
+            ]);
           }
           seenAfterRestart.push(...batch);
         },
@@ -119,7 +137,9 @@ describe('consumers across processes', () => {
     );
     await restarted.start();
     await restarted.waitUntilCaughtUp(10_000);
-    expect(seenAfterRestart.map((e) => e.globalPosition)).toEqual(events.slice(5).map((e) => e.globalPosition));
+    expect(seenAfterRestart.map((e) => e.globalPosition)).toEqual(
+      events.slice(5).map((e) => e.globalPosition),
+    );
     expect(await projected(name)).toEqual(events.map((e) => e.globalPosition));
   }, 30_000);
 
@@ -128,9 +148,14 @@ describe('consumers across processes', () => {
     const name = uniqueId('consumer');
     const seenByFirst: RecordedEvent[] = [];
     const seenBySecond: RecordedEvent[] = [];
-    const first = track(store.subscribe(name, async (e) => void seenByFirst.push(...e), { streamPrefixes: [prefix] }));
+    const first = track(
+      store.subscribe(name, async (e) => void seenByFirst.push(...e), { streamPrefixes: [prefix] }),
+    );
     const second = track(
-      other.store.subscribe(name, async (e) => void seenBySecond.push(...e), { streamPrefixes: [prefix], pollIntervalMs: 20 }),
+      other.store.subscribe(name, async (e) => void seenBySecond.push(...e), {
+        streamPrefixes: [prefix],
+        pollIntervalMs: 20,
+      }),
     );
     await first.start();
     let secondStarted = false;
@@ -154,7 +179,9 @@ describe('consumers across processes', () => {
     const all = await appendUnder(prefix, 4);
     await second.waitUntilCaughtUp(10_000);
     expect(seenByFirst.map((e) => e.globalPosition)).toEqual(early.map((e) => e.globalPosition));
-    expect(seenBySecond.map((e) => e.globalPosition)).toEqual(all.slice(6).map((e) => e.globalPosition));
+    expect(seenBySecond.map((e) => e.globalPosition)).toEqual(
+      all.slice(6).map((e) => e.globalPosition),
+    );
   }, 30_000);
 
   it('wakes a consumer in another process through NOTIFY, long before its poll interval', async () => {
@@ -178,7 +205,11 @@ describe('consumers across processes', () => {
     const seen: RecordedEvent[] = [];
     const logger = collectingLogger();
     const subscription = track(
-      store.subscribe(name, async (e) => void seen.push(...e), { streamPrefixes: [prefix], pollIntervalMs: 50, logger }),
+      store.subscribe(name, async (e) => void seen.push(...e), {
+        streamPrefixes: [prefix],
+        pollIntervalMs: 50,
+        logger,
+      }),
     );
     await subscription.start();
     await killLockConnection(name);

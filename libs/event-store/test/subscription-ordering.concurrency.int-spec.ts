@@ -3,7 +3,12 @@
  * out of order; the consumer reads in (transaction_id, global_position) order, only below the oldest open
  * transaction, so it waits for the slow one instead of moving past it. Real concurrency: PostgreSQL only.
  */
-import { type EventStore, type RecordedEvent, type Subscription, compareCheckpoints } from '@ledger/event-store';
+import {
+  type EventStore,
+  type RecordedEvent,
+  type Subscription,
+  compareCheckpoints,
+} from '@ledger/event-store';
 import { type TestDatabase, createConcurrencyTestDatabase } from '@ledger/testing';
 
 import { anEvent, collectingLogger, sleep, uniqueId } from './fixtures';
@@ -16,7 +21,9 @@ describe('subscription order under concurrent appends', () => {
   beforeAll(async () => {
     db = await createConcurrencyTestDatabase('subscription-ordering', { poolSize: 12 });
     store = db.store;
-    await store.query('CREATE TABLE test_seen (consumer text, global_position bigint, PRIMARY KEY (consumer, global_position))');
+    await store.query(
+      'CREATE TABLE test_seen (consumer text, global_position bigint, PRIMARY KEY (consumer, global_position))',
+    );
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((s) => s.stop()));
@@ -34,7 +41,10 @@ describe('subscription order under concurrent appends', () => {
       name,
       async (events, tx) => {
         for (const event of events) {
-          await tx.query('INSERT INTO test_seen VALUES ($1, $2)', [name, String(event.globalPosition)]);
+          await tx.query('INSERT INTO test_seen VALUES ($1, $2)', [
+            name,
+            String(event.globalPosition),
+          ]);
         }
       },
       {
@@ -50,7 +60,8 @@ describe('subscription order under concurrent appends', () => {
   }
 
   function expectReaderOrder(events: RecordedEvent[]): void {
-    for (let i = 1; i < events.length; i += 1) expect(compareCheckpoints(events[i - 1]!, events[i]!)).toBe(-1);
+    for (let i = 1; i < events.length; i += 1)
+      expect(compareCheckpoints(events[i - 1]!, events[i]!)).toBe(-1);
   }
 
   it('waits for a transaction held open while later ones commit, then delivers everything once, in order', async () => {
@@ -70,7 +81,10 @@ describe('subscription order under concurrent appends', () => {
     });
     await slowIsInside;
     for (let i = 0; i < 5; i += 1) {
-      await store.append(`${prefix}-fast-${i}`, [anEvent()], { commandId: uniqueId('c'), expectedVersion: 0 });
+      await store.append(`${prefix}-fast-${i}`, [anEvent()], {
+        commandId: uniqueId('c'),
+        expectedVersion: 0,
+      });
     }
     const fast = await store.readStream(`${prefix}-fast-0`);
     await sleep(300);
@@ -90,7 +104,10 @@ describe('subscription order under concurrent appends', () => {
 
   it('delivers every event exactly once while 8 writers append, some holding their transactions open', async () => {
     const prefix = uniqueId('stress');
-    const consumers = [recordingConsumer(uniqueId('small-batches'), prefix, 7), recordingConsumer(uniqueId('large-batches'), prefix, 100)];
+    const consumers = [
+      recordingConsumer(uniqueId('small-batches'), prefix, 7),
+      recordingConsumer(uniqueId('large-batches'), prefix, 100),
+    ];
     await Promise.all(consumers.map((c) => c.subscription.start()));
 
     const writer = async (w: number): Promise<void> => {
@@ -103,7 +120,12 @@ describe('subscription order under concurrent appends', () => {
           {
             commandId: `${prefix}/${w}/${n}`,
             expectedVersion: 'any',
-            ...(slowMs > 0 ? { onAppended: async (tx) => void (await tx.query(`SELECT pg_sleep(${slowMs / 1000})`)) } : {}),
+            ...(slowMs > 0
+              ? {
+                  onAppended: async (tx) =>
+                    void (await tx.query(`SELECT pg_sleep(${slowMs / 1000})`)),
+                }
+              : {}),
           },
         );
       }

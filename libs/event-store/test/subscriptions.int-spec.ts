@@ -8,7 +8,15 @@
 import type { EventStore, RecordedEvent, Subscription, Transaction } from '@ledger/event-store';
 import { type TestDatabase, createTestDatabase } from '@ledger/testing';
 
-import { anEvent, collectingLogger, committedHead, committedUnder, eventually, sleep, uniqueId } from './fixtures';
+import {
+  anEvent,
+  collectingLogger,
+  committedHead,
+  committedUnder,
+  eventually,
+  sleep,
+  uniqueId,
+} from './fixtures';
 
 describe('durable subscriptions', () => {
   let db: TestDatabase;
@@ -18,7 +26,9 @@ describe('durable subscriptions', () => {
   beforeAll(async () => {
     db = await createTestDatabase('subscriptions');
     store = db.store;
-    await store.query('CREATE TABLE test_projection (consumer text, global_position bigint, UNIQUE (consumer, global_position))');
+    await store.query(
+      'CREATE TABLE test_projection (consumer text, global_position bigint, UNIQUE (consumer, global_position))',
+    );
   });
   afterEach(async () => {
     await Promise.all(running.splice(0).map((s) => s.stop()));
@@ -26,7 +36,10 @@ describe('durable subscriptions', () => {
   afterAll(() => db?.drop());
 
   /** Appends `count` single-event commands to streams under `prefix`; all their events, in reader order. */
-  async function appendUnder(prefix: string, count: number): Promise<Array<{ globalPosition: bigint }>> {
+  async function appendUnder(
+    prefix: string,
+    count: number,
+  ): Promise<Array<{ globalPosition: bigint }>> {
     for (let i = 0; i < count; i += 1) {
       await store.append(`${prefix}-${i % 3}`, [anEvent('Deposited', { i: String(i) })], {
         commandId: uniqueId('c'),
@@ -45,7 +58,10 @@ describe('durable subscriptions', () => {
   function projecting(consumer: string, seen: RecordedEvent[]) {
     return async (events: RecordedEvent[], tx: Transaction): Promise<void> => {
       for (const event of events) {
-        await tx.query('INSERT INTO test_projection VALUES ($1, $2)', [consumer, String(event.globalPosition)]);
+        await tx.query('INSERT INTO test_projection VALUES ($1, $2)', [
+          consumer,
+          String(event.globalPosition),
+        ]);
       }
       seen.push(...events);
     };
@@ -132,7 +148,9 @@ describe('durable subscriptions', () => {
     const first = await appendUnder(prefix, 4);
     const name = uniqueId('consumer');
     const seenBefore: RecordedEvent[] = [];
-    const before = store.subscribe(name, projecting(name, seenBefore), { streamPrefixes: [prefix] });
+    const before = store.subscribe(name, projecting(name, seenBefore), {
+      streamPrefixes: [prefix],
+    });
     await before.start();
     await before.waitUntilCaughtUp(10_000);
     await before.stop();
@@ -140,7 +158,9 @@ describe('durable subscriptions', () => {
     const all = await appendUnder(prefix, 3);
     const later = all.slice(first.length);
     const seenAfter: RecordedEvent[] = [];
-    const after = started(store.subscribe(name, projecting(name, seenAfter), { streamPrefixes: [prefix] }));
+    const after = started(
+      store.subscribe(name, projecting(name, seenAfter), { streamPrefixes: [prefix] }),
+    );
     await after.start();
     await after.waitUntilCaughtUp(10_000);
 
@@ -152,7 +172,9 @@ describe('durable subscriptions', () => {
   it('moves a filtered consumer past events it does not want, so it catches up', async () => {
     const name = uniqueId('consumer');
     const handler = jest.fn(async () => undefined);
-    const subscription = started(store.subscribe(name, handler, { types: [uniqueId('NeverAppended')] }));
+    const subscription = started(
+      store.subscribe(name, handler, { types: [uniqueId('NeverAppended')] }),
+    );
     await appendUnder(uniqueId('unwanted'), 3);
     await subscription.start();
     await subscription.waitUntilCaughtUp(10_000);
@@ -200,10 +222,14 @@ describe('durable subscriptions', () => {
         async (events) => {
           for (const event of events) {
             // A deterministic command id: a redelivered batch appends nothing twice.
-            await store.append(reactions, [anEvent('Reacted', { to: String(event.globalPosition) })], {
-              commandId: `react-${event.globalPosition}`,
-              expectedVersion: 'any',
-            });
+            await store.append(
+              reactions,
+              [anEvent('Reacted', { to: String(event.globalPosition) })],
+              {
+                commandId: `react-${event.globalPosition}`,
+                expectedVersion: 'any',
+              },
+            );
           }
         },
         { streamPrefixes: [prefix], handlerOutsideTransaction: true },
@@ -237,7 +263,11 @@ describe('durable subscriptions', () => {
     const name = uniqueId('consumer');
     const seenByFirst: RecordedEvent[] = [];
     const seenBySecond: RecordedEvent[] = [];
-    const first = started(store.subscribe(name, async (events) => void seenByFirst.push(...events), { streamPrefixes: [prefix] }));
+    const first = started(
+      store.subscribe(name, async (events) => void seenByFirst.push(...events), {
+        streamPrefixes: [prefix],
+      }),
+    );
     const second = started(
       store.subscribe(name, async (events) => void seenBySecond.push(...events), {
         streamPrefixes: [prefix],
@@ -260,12 +290,16 @@ describe('durable subscriptions', () => {
     const all = await appendUnder(prefix, 2);
     await second.waitUntilCaughtUp(10_000);
     expect(seenByFirst.map((e) => e.globalPosition)).toEqual(early.map((e) => e.globalPosition));
-    expect(seenBySecond.map((e) => e.globalPosition)).toEqual(all.slice(3).map((e) => e.globalPosition));
+    expect(seenBySecond.map((e) => e.globalPosition)).toEqual(
+      all.slice(3).map((e) => e.globalPosition),
+    );
   });
 
   it('fails waitUntilCaughtUp with the positions when nothing consumes', async () => {
     await appendUnder(uniqueId('idle'), 1);
     const idle = store.subscribe(uniqueId('never-started'), async () => undefined);
-    await expect(idle.waitUntilCaughtUp(100)).rejects.toThrow(/not caught up after 100 ms: at the start, head \d+:\d+/);
+    await expect(idle.waitUntilCaughtUp(100)).rejects.toThrow(
+      /not caught up after 100 ms: at the start, head \d+:\d+/,
+    );
   });
 });

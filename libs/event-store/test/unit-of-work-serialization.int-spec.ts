@@ -30,23 +30,28 @@ describe('units of work under concurrency', () => {
     const stream = uniqueId('serialized');
     const outcomes = await Promise.allSettled(
       Array.from({ length: 20 }, (_, i) =>
-        store.append(stream, [anEvent('Deposited', { i: String(i) }), anEvent('Deposited', { i: String(i) })], {
-          commandId: `${stream}/${i}`,
-          expectedVersion: 'any',
-          onAppended: async (tx) => {
-            await tx.query('INSERT INTO test_side_effects VALUES ($1, $2)', [stream, i]);
-            await yieldToOthers();
-            await tx.query('SELECT count(*) FROM events');
-            if (i % 2 === 1) throw new Error(`append ${i} fails`);
+        store.append(
+          stream,
+          [anEvent('Deposited', { i: String(i) }), anEvent('Deposited', { i: String(i) })],
+          {
+            commandId: `${stream}/${i}`,
+            expectedVersion: 'any',
+            onAppended: async (tx) => {
+              await tx.query('INSERT INTO test_side_effects VALUES ($1, $2)', [stream, i]);
+              await yieldToOthers();
+              await tx.query('SELECT count(*) FROM events');
+              if (i % 2 === 1) throw new Error(`append ${i} fails`);
+            },
           },
-        }),
+        ),
       ),
     );
 
     const succeeded = outcomes.flatMap((o, i) => (o.status === 'fulfilled' ? [i] : []));
     expect(succeeded).toEqual([0, 2, 4, 6, 8, 10, 12, 14, 16, 18]);
     outcomes.forEach((outcome, i) => {
-      if (outcome.status === 'rejected') expect(String(outcome.reason)).toContain(`append ${i} fails`);
+      if (outcome.status === 'rejected')
+        expect(String(outcome.reason)).toContain(`append ${i} fails`);
     });
 
     const events = await store.readStream(stream);
@@ -56,9 +61,10 @@ describe('units of work under concurrency', () => {
     for (let v = 0; v < 20; v += 2) expect(events[v]!.data.i).toBe(events[v + 1]!.data.i);
     expect(await store.streamVersion(stream)).toBe(20);
 
-    const effects = await store.query<{ i: number }>('SELECT i FROM test_side_effects WHERE stream_id = $1 ORDER BY i', [
-      stream,
-    ]);
+    const effects = await store.query<{ i: number }>(
+      'SELECT i FROM test_side_effects WHERE stream_id = $1 ORDER BY i',
+      [stream],
+    );
     expect(effects.map((r) => r.i)).toEqual(succeeded);
     for (const i of succeeded) {
       const result = (outcomes[i] as PromiseFulfilledResult<{ globalPositions: bigint[] }>).value;
@@ -91,7 +97,9 @@ describe('units of work under concurrency', () => {
       Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? 'fulfilled' : 'rejected')),
     );
     expect((await store.readStream(stream)).map((e) => e.streamVersion)).toEqual([1, 2, 3, 4, 5]);
-    expect(await store.query('SELECT 1 FROM test_side_effects WHERE stream_id = $1', [stream])).toEqual([]);
+    expect(
+      await store.query('SELECT 1 FROM test_side_effects WHERE stream_id = $1', [stream]),
+    ).toEqual([]);
   });
 
   it('commits a withTransaction unit of work whole, or not at all', async () => {
@@ -106,7 +114,10 @@ describe('units of work under concurrency', () => {
         throw new Error('abort');
       }),
     ).rejects.toThrow('abort');
-    const rows = await store.query<{ i: number }>('SELECT i FROM test_side_effects WHERE stream_id = $1 ORDER BY i', [stream]);
+    const rows = await store.query<{ i: number }>(
+      'SELECT i FROM test_side_effects WHERE stream_id = $1 ORDER BY i',
+      [stream],
+    );
     expect(rows.map((r) => r.i)).toEqual([1, 2]);
   });
 

@@ -42,10 +42,16 @@ export interface LedgerDatabase {
 
 export async function openDatabase(options: OpenDatabaseOptions): Promise<LedgerDatabase> {
   const upcasters = new UpcasterRegistry(options.upcasters);
-  return options.url ? openPostgres(options.url, options, upcasters) : openPglite(options, upcasters);
+  return options.url
+    ? openPostgres(options.url, options, upcasters)
+    : openPglite(options, upcasters);
 }
 
-async function openPostgres(url: string, options: OpenDatabaseOptions, upcasters: UpcasterRegistry): Promise<LedgerDatabase> {
+async function openPostgres(
+  url: string,
+  options: OpenDatabaseOptions,
+  upcasters: UpcasterRegistry,
+): Promise<LedgerDatabase> {
   const applicationName = options.applicationName ?? 'ledger';
   const dataSource = new DataSource({
     type: 'postgres',
@@ -78,7 +84,10 @@ async function openPostgres(url: string, options: OpenDatabaseOptions, upcasters
  * lock on a side connection makes the second wait and then find nothing pending.
  */
 async function runMigrationsExclusively(url: string, dataSource: DataSource): Promise<void> {
-  const lockClient = new pg.Client({ connectionString: url, application_name: 'ledger-migrations' });
+  const lockClient = new pg.Client({
+    connectionString: url,
+    application_name: 'ledger-migrations',
+  });
   await lockClient.connect();
   try {
     await lockClient.query(`SELECT pg_advisory_lock(hashtextextended('ledger-migrations', 0))`);
@@ -88,12 +97,17 @@ async function runMigrationsExclusively(url: string, dataSource: DataSource): Pr
   }
 }
 
-async function openPglite(options: OpenDatabaseOptions, upcasters: UpcasterRegistry): Promise<LedgerDatabase> {
+async function openPglite(
+  options: OpenDatabaseOptions,
+  upcasters: UpcasterRegistry,
+): Promise<LedgerDatabase> {
   // Loaded on demand: the PostgreSQL path never pays for the WASM module.
   const { PGlite } = await import('@electric-sql/pglite');
   const inMemory = options.dataDir === undefined || options.dataDir === 'memory://';
   if (!inMemory && options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const pglite = inMemory ? await PGlite.create() : await PGlite.create({ dataDir: options.dataDir });
+  const pglite = inMemory
+    ? await PGlite.create()
+    : await PGlite.create({ dataDir: options.dataDir });
   const session = new PgliteSession(pglite);
   const dataSource = new DataSource({
     type: 'postgres',
@@ -119,7 +133,11 @@ async function openPglite(options: OpenDatabaseOptions, upcasters: UpcasterRegis
   return ledgerDatabase('pglite', store, dataSource);
 }
 
-function ledgerDatabase(kind: 'postgres' | 'pglite', store: SqlEventStore, dataSource: DataSource): LedgerDatabase {
+function ledgerDatabase(
+  kind: 'postgres' | 'pglite',
+  store: SqlEventStore,
+  dataSource: DataSource,
+): LedgerDatabase {
   return {
     kind,
     store,

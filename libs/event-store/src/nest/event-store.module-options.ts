@@ -15,7 +15,10 @@ interface CommonOptions {
 /** A database the module opens (and closes on shutdown) … */
 export type OpenedByModule = OpenDatabaseOptions & CommonOptions;
 /** … or one opened elsewhere (tests, the CLI), closed on shutdown only with `closeOnShutdown`. */
-export type ProvidedDatabase = CommonOptions & { database: LedgerDatabase; closeOnShutdown?: boolean };
+export type ProvidedDatabase = CommonOptions & {
+  database: LedgerDatabase;
+  closeOnShutdown?: boolean;
+};
 
 export type EventStoreModuleOptions = OpenedByModule | ProvidedDatabase;
 

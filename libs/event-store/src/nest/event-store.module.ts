@@ -14,7 +14,12 @@ import {
   type EventStoreModuleOptions,
   isProvidedDatabase,
 } from './event-store.module-options';
-import { EVENT_STORE, EVENT_STORE_MODULE_OPTIONS, LEDGER_DATABASE, LEDGER_DATA_SOURCE } from './tokens';
+import {
+  EVENT_STORE,
+  EVENT_STORE_MODULE_OPTIONS,
+  LEDGER_DATABASE,
+  LEDGER_DATA_SOURCE,
+} from './tokens';
 import { UnhandledExceptionLogger } from './unhandled-exception-logger';
 
 /** Closes the database after every module's onModuleDestroy (the pump stops there first). */
@@ -45,7 +50,9 @@ export class EventBusPumpModule {}
  */
 @Module({})
 export class EventStoreModule {
-  static forRoot(options: EventStoreModuleOptions & { publishToEventBus?: boolean }): DynamicModule {
+  static forRoot(
+    options: EventStoreModuleOptions & { publishToEventBus?: boolean },
+  ): DynamicModule {
     return EventStoreModule.build(
       [{ provide: EVENT_STORE_MODULE_OPTIONS, useValue: options }],
       [],
@@ -55,7 +62,13 @@ export class EventStoreModule {
 
   static forRootAsync(options: EventStoreModuleAsyncOptions): DynamicModule {
     return EventStoreModule.build(
-      [{ provide: EVENT_STORE_MODULE_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] }],
+      [
+        {
+          provide: EVENT_STORE_MODULE_OPTIONS,
+          useFactory: options.useFactory,
+          inject: options.inject ?? [],
+        },
+      ],
       options.imports ?? [],
       options.publishToEventBus ?? true,
     );
@@ -76,14 +89,30 @@ export class EventStoreModule {
         {
           provide: LEDGER_DATABASE,
           inject: [EVENT_STORE_MODULE_OPTIONS],
-          useFactory: (options: EventStoreModuleOptions): LedgerDatabase | Promise<LedgerDatabase> =>
+          useFactory: (
+            options: EventStoreModuleOptions,
+          ): LedgerDatabase | Promise<LedgerDatabase> =>
             isProvidedDatabase(options) ? options.database : openDatabase(options),
         },
-        { provide: EVENT_STORE, inject: [LEDGER_DATABASE], useFactory: (db: LedgerDatabase) => db.store },
-        { provide: LEDGER_DATA_SOURCE, inject: [LEDGER_DATABASE], useFactory: (db: LedgerDatabase) => db.dataSource },
+        {
+          provide: EVENT_STORE,
+          inject: [LEDGER_DATABASE],
+          useFactory: (db: LedgerDatabase) => db.store,
+        },
+        {
+          provide: LEDGER_DATA_SOURCE,
+          inject: [LEDGER_DATABASE],
+          useFactory: (db: LedgerDatabase) => db.dataSource,
+        },
         LedgerDatabaseCloser,
       ],
-      exports: [LEDGER_DATABASE, EVENT_STORE, LEDGER_DATA_SOURCE, EVENT_STORE_MODULE_OPTIONS, ...pump],
+      exports: [
+        LEDGER_DATABASE,
+        EVENT_STORE,
+        LEDGER_DATA_SOURCE,
+        EVENT_STORE_MODULE_OPTIONS,
+        ...pump,
+      ],
     };
   }
 }

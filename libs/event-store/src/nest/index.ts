@@ -8,5 +8,10 @@ export type {
   ProvidedDatabase,
 } from './event-store.module-options';
 export { LedgerEventRecorded } from './ledger-event-recorded';
-export { EVENT_STORE, EVENT_STORE_MODULE_OPTIONS, LEDGER_DATA_SOURCE, LEDGER_DATABASE } from './tokens';
+export {
+  EVENT_STORE,
+  EVENT_STORE_MODULE_OPTIONS,
+  LEDGER_DATA_SOURCE,
+  LEDGER_DATABASE,
+} from './tokens';
 export { UnhandledExceptionLogger } from './unhandled-exception-logger';

@@ -2,7 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 
 import type { PGlite, Results } from '@electric-sql/pglite';
 
-import type { ConsumerLease, ConsumerLeaseOptions, SqlExecutor, SqlSession } from '../sql/sql-session';
+import type {
+  ConsumerLease,
+  ConsumerLeaseOptions,
+  SqlExecutor,
+  SqlSession,
+} from '../sql/sql-session';
 import { guardedExecutor } from '../sql/sql-session';
 import { FifoMutex } from './fifo-mutex';
 
@@ -49,7 +54,10 @@ export class PgliteSession implements SqlSession {
     return this.exclusive(async () => {
       let open = true;
       const tx = guardedExecutor(
-        { query: async <R>(sql: string, params?: unknown[]) => (await this.pglite.query<R>(sql, params ?? [])).rows },
+        {
+          query: async <R>(sql: string, params?: unknown[]) =>
+            (await this.pglite.query<R>(sql, params ?? [])).rows,
+        },
         () => open,
       );
       await this.pglite.query('BEGIN');
@@ -99,7 +107,10 @@ export class PgliteSession implements SqlSession {
   }
 
   /** One process, one session: a plain in-process registry gives "one active instance per name". */
-  async acquireConsumerLease(name: string, options: ConsumerLeaseOptions): Promise<ConsumerLease | null> {
+  async acquireConsumerLease(
+    name: string,
+    options: ConsumerLeaseOptions,
+  ): Promise<ConsumerLease | null> {
     while (this.consumers.has(name)) {
       if (options.isStopping()) return null;
       await options.sleep(options.retryIntervalMs);

@@ -4,7 +4,11 @@ import type { Results } from '@electric-sql/pglite';
 
 import type { PgliteSession } from './pglite-session';
 
-type ConnectCallback = (error: Error | null, client: PgliteClient | undefined, release: (error?: unknown) => void) => void;
+type ConnectCallback = (
+  error: Error | null,
+  client: PgliteClient | undefined,
+  release: (error?: unknown) => void,
+) => void;
 
 /** What TypeORM's Postgres query runner reads from a `pg` result. */
 interface PgLikeResult {
@@ -23,7 +27,9 @@ interface PgLikeResult {
  * Why not typeorm-pglite's driver: it keeps one process-wide PGlite instance (a second database in the same
  * process silently gets the first one) and hands the session to every caller at once, without exclusivity.
  */
-export function pgliteDriverFor(session: PgliteSession): { Pool: new (options?: unknown) => PglitePool } {
+export function pgliteDriverFor(session: PgliteSession): {
+  Pool: new (options?: unknown) => PglitePool;
+} {
   return {
     Pool: class extends PglitePool {
       constructor() {

@@ -22,7 +22,10 @@ export async function acquireAdvisoryConsumerLease(
   connect: ConsumerConnectionFactory,
 ): Promise<ConsumerLease | null> {
   while (!options.isStopping()) {
-    const lease = new AdvisoryConsumerLease(connect(`ledger-consumer:${name}`.slice(0, 63)), options);
+    const lease = new AdvisoryConsumerLease(
+      connect(`ledger-consumer:${name}`.slice(0, 63)),
+      options,
+    );
     try {
       if (await lease.tryTake(name)) return lease;
     } catch (error) {

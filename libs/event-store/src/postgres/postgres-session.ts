@@ -1,8 +1,16 @@
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 
-import type { ConsumerLease, ConsumerLeaseOptions, SqlExecutor, SqlSession } from '../sql/sql-session';
+import type {
+  ConsumerLease,
+  ConsumerLeaseOptions,
+  SqlExecutor,
+  SqlSession,
+} from '../sql/sql-session';
 import { guardedExecutor } from '../sql/sql-session';
-import { acquireAdvisoryConsumerLease, type ConsumerConnectionFactory } from './advisory-consumer-lease';
+import {
+  acquireAdvisoryConsumerLease,
+  type ConsumerConnectionFactory,
+} from './advisory-consumer-lease';
 
 /**
  * PostgreSQL through the `pg` pool that TypeORM created (one pool per process). The hot path bypasses TypeORM:
@@ -16,7 +24,11 @@ export class PostgresSession implements SqlSession {
     private readonly connectConsumer: ConsumerConnectionFactory,
   ) {}
 
-  async query<T = Record<string, unknown>>(sql: string, params?: unknown[], statementName?: string): Promise<T[]> {
+  async query<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    statementName?: string,
+  ): Promise<T[]> {
     const result = await this.pool.query(config(sql, params, statementName));
     return result.rows as T[];
   }
@@ -54,7 +66,11 @@ export class PostgresSession implements SqlSession {
   }
 }
 
-function config(text: string, values: unknown[] | undefined, name: string | undefined): QueryConfig {
+function config(
+  text: string,
+  values: unknown[] | undefined,
+  name: string | undefined,
+): QueryConfig {
   return name ? { name, text, values: values ?? [] } : { text, values: values ?? [] };
 }
 

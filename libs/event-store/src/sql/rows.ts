@@ -1,4 +1,10 @@
-import type { AppendResult, Checkpoint, EventMetadata, JsonObject, RecordedEvent } from '../event-store';
+import type {
+  AppendResult,
+  Checkpoint,
+  EventMetadata,
+  JsonObject,
+  RecordedEvent,
+} from '../event-store';
 
 export interface EventRow {
   global_position: string;
@@ -54,7 +60,10 @@ export function toCheckpoint(row: CheckpointRow | undefined): Checkpoint | null 
   return { transactionId: BigInt(row.transaction_id), globalPosition: BigInt(row.global_position) };
 }
 
-export function toAppendResult(row: AppendRow | CommandResultRow, duplicate: boolean): AppendResult {
+export function toAppendResult(
+  row: AppendRow | CommandResultRow,
+  duplicate: boolean,
+): AppendResult {
   const r = 'r_status' in row ? fromAppendRow(row) : row;
   return {
     streamId: r.stream_id,
@@ -67,8 +76,14 @@ export function toAppendResult(row: AppendRow | CommandResultRow, duplicate: boo
 }
 
 function fromAppendRow(row: AppendRow): CommandResultRow {
-  if (row.r_first_version === null || row.r_global_positions === null || row.r_transaction_id === null) {
-    throw new Error(`ledger_append returned an incomplete ${row.r_status} result for ${row.r_stream_id}`);
+  if (
+    row.r_first_version === null ||
+    row.r_global_positions === null ||
+    row.r_transaction_id === null
+  ) {
+    throw new Error(
+      `ledger_append returned an incomplete ${row.r_status} result for ${row.r_stream_id}`,
+    );
   }
   return {
     stream_id: row.r_stream_id,
@@ -87,6 +102,7 @@ export function toDate(value: Date | string | null): Date {
 /** The one row a statement must return. */
 export function single<T>(rows: T[], what: string): T {
   const row = rows[0];
-  if (row === undefined || rows.length > 1) throw new Error(`${what}: expected one row, got ${rows.length}`);
+  if (row === undefined || rows.length > 1)
+    throw new Error(`${what}: expected one row, got ${rows.length}`);
   return row;
 }

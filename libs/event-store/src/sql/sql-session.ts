@@ -6,7 +6,11 @@ import type { Transaction } from '../event-store';
 
 export interface SqlExecutor extends Transaction {
   /** `statementName` prepares the statement once per connection (ignored on PGlite). */
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[], statementName?: string): Promise<T[]>;
+  query<T = Record<string, unknown>>(
+    sql: string,
+    params?: unknown[],
+    statementName?: string,
+  ): Promise<T[]>;
 }
 
 export interface ConsumerLeaseOptions {
@@ -43,7 +47,10 @@ export interface SqlSession extends SqlExecutor {
 export function guardedExecutor(inner: SqlExecutor, isOpen: () => boolean): SqlExecutor {
   return {
     query<T>(sql: string, params?: unknown[], statementName?: string): Promise<T[]> {
-      if (!isOpen()) return Promise.reject(new Error('transaction already finished: query after commit/rollback'));
+      if (!isOpen())
+        return Promise.reject(
+          new Error('transaction already finished: query after commit/rollback'),
+        );
       return inner.query<T>(sql, params, statementName);
     },
   };

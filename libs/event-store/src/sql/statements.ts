@@ -91,7 +91,11 @@ export function readAllStatement(
   limit: number,
   filters: EventFilters,
 ): { sql: string; params: unknown[] } {
-  const params: unknown[] = [String(after?.transactionId ?? 0n), String(after?.globalPosition ?? 0n), limit];
+  const params: unknown[] = [
+    String(after?.transactionId ?? 0n),
+    String(after?.globalPosition ?? 0n),
+    limit,
+  ];
   const sql = `SELECT ${EVENT_COLUMNS} FROM events
     WHERE ${VISIBLE} AND (transaction_id, global_position) > ($1::xid8, $2::bigint)${filterConditions(filters, params)}
     ORDER BY ${READER_ORDER} LIMIT $3`;
@@ -126,7 +130,11 @@ export function subscriptionBatchStatement(
 
 export function readStreamStatement(
   streamId: string,
-  options: { fromVersion?: number | undefined; toVersion?: number | undefined; toGlobalPosition?: bigint | undefined },
+  options: {
+    fromVersion?: number | undefined;
+    toVersion?: number | undefined;
+    toGlobalPosition?: bigint | undefined;
+  },
 ): { sql: string; params: unknown[] } {
   const params: unknown[] = [streamId, options.fromVersion ?? 1];
   let sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE stream_id = $1 AND stream_version >= $2`;

@@ -43,7 +43,12 @@ export interface PumpBackend {
   onLocalAppend(listener: () => void): () => void;
 }
 
-const DEFAULTS = { batchSize: 500, pollIntervalMs: 500, retryDelayMsInitial: 100, retryDelayMsMax: 10_000 };
+const DEFAULTS = {
+  batchSize: 500,
+  pollIntervalMs: 500,
+  retryDelayMsInitial: 100,
+  retryDelayMsMax: 10_000,
+};
 const CAUGHT_UP_TIMEOUT_MS = 30_000;
 /** How often waitUntilCaughtUp re-reads a checkpoint that another instance (or process) moves. */
 const CAUGHT_UP_POLL_MS = 50;
@@ -83,7 +88,8 @@ export class SubscriptionPump implements Subscription {
       retryDelayMsInitial: options.retryDelayMsInitial ?? DEFAULTS.retryDelayMsInitial,
       retryDelayMsMax: options.retryDelayMsMax ?? DEFAULTS.retryDelayMsMax,
     };
-    if (!(this.settings.batchSize >= 1)) throw new RangeError(`batchSize must be ≥ 1: ${this.settings.batchSize}`);
+    if (!(this.settings.batchSize >= 1))
+      throw new RangeError(`batchSize must be ≥ 1: ${this.settings.batchSize}`);
   }
 
   start(): Promise<void> {
@@ -115,12 +121,15 @@ export class SubscriptionPump implements Subscription {
     this.wake.wake();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const current = this.lease && this.position !== undefined ? this.position : await this.checkpoint();
+      const current =
+        this.lease && this.position !== undefined ? this.position : await this.checkpoint();
       if (current && compareCheckpoints(current, target) >= 0) return;
       const remainingMs = deadline - Date.now();
       if (remainingMs <= 0) {
         const at = current ? formatCheckpoint(current) : 'the start';
-        throw new Error(`subscription ${this.name} not caught up after ${timeoutMs} ms: at ${at}, head ${formatCheckpoint(target)}`);
+        throw new Error(
+          `subscription ${this.name} not caught up after ${timeoutMs} ms: at ${at}, head ${formatCheckpoint(target)}`,
+        );
       }
       await this.progress.wait(Math.min(remainingMs, CAUGHT_UP_POLL_MS));
     }
@@ -191,7 +200,11 @@ export class SubscriptionPump implements Subscription {
       this.position = await this.backend.loadCheckpoint(this.name);
     }
     const previous = this.position;
-    const { events, next, heldBack } = await this.backend.readBatch(previous, this.settings.batchSize, this.options);
+    const { events, next, heldBack } = await this.backend.readBatch(
+      previous,
+      this.settings.batchSize,
+      this.options,
+    );
     if (!next) return heldBack ? 'held-back' : 'idle';
     if (this.options.handlerOutsideTransaction) {
       if (events.length > 0) await this.handler(events, this.backend.autocommit);
@@ -212,7 +225,10 @@ export class SubscriptionPump implements Subscription {
     try {
       await this.options.afterCommit?.(events);
     } catch (error) {
-      this.logger.error(`afterCommit failed (the batch stays committed): ${describe(error)}`, stackOf(error));
+      this.logger.error(
+        `afterCommit failed (the batch stays committed): ${describe(error)}`,
+        stackOf(error),
+      );
     }
   }
 

@@ -20,7 +20,13 @@ async function probe(): Promise<boolean> {
     timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
   });
   try {
-    return await Promise.race([getContainerRuntimeClient().then(() => true, () => false), timeout]);
+    return await Promise.race([
+      getContainerRuntimeClient().then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

@@ -20,7 +20,8 @@ const DOCKER_PROBE_TIMEOUT_MS = 4000;
 function dockerHints(env = process.env) {
   const hints = [];
   if (env.DOCKER_HOST) hints.push(`DOCKER_HOST=${env.DOCKER_HOST}`);
-  if (env.TESTCONTAINERS_HOST_OVERRIDE) hints.push(`TESTCONTAINERS_HOST_OVERRIDE=${env.TESTCONTAINERS_HOST_OVERRIDE}`);
+  if (env.TESTCONTAINERS_HOST_OVERRIDE)
+    hints.push(`TESTCONTAINERS_HOST_OVERRIDE=${env.TESTCONTAINERS_HOST_OVERRIDE}`);
   const home = os.homedir();
   const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
   const candidates = [
@@ -77,10 +78,12 @@ function findConcurrencySuites(rootDir) {
       return;
     }
     for (const entry of entries) {
-      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.')) continue;
+      if (entry.name === 'node_modules' || entry.name === 'dist' || entry.name.startsWith('.'))
+        continue;
       const full = path.join(dir, entry.name);
       if (entry.isDirectory()) walk(full);
-      else if (new RegExp(CONCURRENCY_SUITE_PATTERN).test(entry.name)) found.push(path.relative(rootDir, full));
+      else if (new RegExp(CONCURRENCY_SUITE_PATTERN).test(entry.name))
+        found.push(path.relative(rootDir, full));
     }
   };
   for (const top of ['apps', 'libs']) walk(path.join(rootDir, top));
@@ -92,9 +95,11 @@ function selectedProjects(argv) {
   const selected = [];
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
-    if (arg.startsWith('--selectProjects=')) selected.push(...arg.slice('--selectProjects='.length).split(','));
+    if (arg.startsWith('--selectProjects='))
+      selected.push(...arg.slice('--selectProjects='.length).split(','));
     else if (arg === '--selectProjects') {
-      for (let j = i + 1; j < argv.length && !argv[j].startsWith('-'); j += 1) selected.push(argv[j]);
+      for (let j = i + 1; j < argv.length && !argv[j].startsWith('-'); j += 1)
+        selected.push(argv[j]);
     }
   }
   return selected.length > 0 ? selected : undefined;
@@ -126,7 +131,9 @@ function announceExclusions(rootDir, argv) {
   const suites = findConcurrencySuites(rootDir);
   if (projects.length === 0 || suites.length === 0) return;
   const why = projects.includes('int') ? ' (no TEST_DATABASE_URL and no Docker engine)' : '';
-  console.log(`Concurrency suites not registered on PGlite, in jest project(s) ${projects.join(', ')}${why}: ${suites.join(', ')}`);
+  console.log(
+    `Concurrency suites not registered on PGlite, in jest project(s) ${projects.join(', ')}${why}: ${suites.join(', ')}`,
+  );
 }
 
 module.exports = {

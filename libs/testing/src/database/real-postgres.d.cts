@@ -8,4 +8,8 @@ export declare function dockerEngineAnswersSync(env?: NodeJS.ProcessEnv): boolea
 export declare function isRealPostgresAvailable(env?: NodeJS.ProcessEnv): boolean;
 export declare function findConcurrencySuites(rootDir: string): string[];
 /** testPathIgnorePatterns for the `int` or `event-store-pglite` jest project. */
-export declare function concurrencySuiteIgnorePatterns(project: string, rootDir: string, argv?: string[]): string[];
+export declare function concurrencySuiteIgnorePatterns(
+  project: string,
+  rootDir: string,
+  argv?: string[],
+): string[];

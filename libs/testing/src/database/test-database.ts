@@ -23,7 +23,10 @@ type Backend = { kind: 'pglite' } | { kind: 'server'; url: string } | { kind: 'c
  * - a Docker engine that answers: the same inside a PostgreSQL 15 container (testcontainers).
  * - else PGlite in memory.
  */
-export async function createTestDatabase(suiteName: string, options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+export async function createTestDatabase(
+  suiteName: string,
+  options: TestDatabaseOptions = {},
+): Promise<TestDatabase> {
   const backend = await chooseBackend();
   if (backend.kind === 'pglite') return openPgliteTestDatabase(options);
   if (backend.kind === 'server') return createOnServer(backend.url, suiteName, options);
@@ -47,14 +50,18 @@ export async function createConcurrencyTestDatabase(
 }
 
 /** Opens one more handle (its own pool) on a test database, e.g. a second process of the same service. */
-export function openAnotherHandle(db: TestDatabase, options: TestDatabaseOptions = {}): Promise<LedgerDatabase> {
+export function openAnotherHandle(
+  db: TestDatabase,
+  options: TestDatabaseOptions = {},
+): Promise<LedgerDatabase> {
   if (!db.url) throw new Error('a second handle needs real PostgreSQL: PGlite is one session');
   return openDatabase({ url: db.url, migrations: ALL_MIGRATIONS, ...options });
 }
 
 /** Refuses any database whose name lacks "test": the harness creates and drops databases. */
 export function assertTestDatabaseName(name: string): void {
-  if (!/test/i.test(name)) throw new Error(`refusing database "${name}": a test database's name contains "test"`);
+  if (!/test/i.test(name))
+    throw new Error(`refusing database "${name}": a test database's name contains "test"`);
 }
 
 async function chooseBackend(): Promise<Backend> {
@@ -81,7 +88,10 @@ async function createOnServer(
   await onServer(serverUrl, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
   // A test database is thrown away: skipping the WAL flush per commit changes no visibility or locking rule,
   // only durability after a server crash, and makes commit-bound suites (append races) several times faster.
-  await onServer(serverUrl, `ALTER DATABASE ${pg.escapeIdentifier(name)} SET synchronous_commit = off`);
+  await onServer(
+    serverUrl,
+    `ALTER DATABASE ${pg.escapeIdentifier(name)} SET synchronous_commit = off`,
+  );
   const url = withDatabase(serverUrl, name);
   let db: LedgerDatabase;
   try {
@@ -102,7 +112,10 @@ async function createOnServer(
   return { ...db, url, drop };
 }
 
-async function createInContainer(suiteName: string, options: TestDatabaseOptions): Promise<TestDatabase> {
+async function createInContainer(
+  suiteName: string,
+  options: TestDatabaseOptions,
+): Promise<TestDatabase> {
   const { PostgreSqlContainer } = await import('@testcontainers/postgresql');
   const container = await new PostgreSqlContainer('postgres:15-alpine').start();
   try {
@@ -117,7 +130,11 @@ async function createInContainer(suiteName: string, options: TestDatabaseOptions
 
 /** `ledger_test_<suite>_<random>`, at most 63 bytes (PostgreSQL's identifier limit). */
 function testDatabaseName(suiteName: string): string {
-  const suite = suiteName.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 36);
+  const suite = suiteName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 36);
   return `ledger_test_${suite || 'suite'}_${randomBytes(4).toString('hex')}`;
 }
 
@@ -134,7 +151,10 @@ async function dropOnServer(serverUrl: string, name: string): Promise<void> {
 }
 
 async function onServer(serverUrl: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: serverUrl, application_name: 'ledger-test-harness' });
+  const client = new pg.Client({
+    connectionString: serverUrl,
+    application_name: 'ledger-test-harness',
+  });
   await client.connect();
   try {
     await client.query(sql);
