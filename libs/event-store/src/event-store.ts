@@ -172,6 +172,12 @@ export interface EventStore {
   readAll(options?: ReadAllOptions): Promise<RecordedEvent[]>;
   /** The highest visible checkpoint (below xmin), or null for an empty store. */
   headCheckpoint(): Promise<Checkpoint | null>;
+  /**
+   * True when the event at this global position is committed and visible to readers (below the cluster-wide
+   * xmin), so every transaction with a smaller id has ended too. Callers that just appended wait on it before
+   * reading what they wrote through `readAll`.
+   */
+  isVisible(globalPosition: bigint): Promise<boolean>;
   /** A durable, single-active-instance consumer; its checkpoint is stored in the handler's transaction. */
   subscribe(
     name: string,

@@ -161,6 +161,11 @@ export class SqlEventStore implements EventStore {
     return this.toEvents(await this.session.query<EventRow>(sql, params));
   }
 
+  async isVisible(globalPosition: bigint): Promise<boolean> {
+    const rows = await this.session.query<{ visible: boolean }>(SQL.IS_VISIBLE, [globalPosition.toString()]);
+    return rows[0]?.visible === true;
+  }
+
   async headCheckpoint(): Promise<Checkpoint | null> {
     return toCheckpoint((await this.session.query<CheckpointRow>(SQL.HEAD_CHECKPOINT))[0]);
   }

@@ -24,6 +24,8 @@ export const COMMAND_RESULT = `SELECT stream_id, first_version, last_version,
   global_positions::text[] AS global_positions, transaction_id::text AS transaction_id
   FROM command_ids WHERE command_id = $1`;
 
+export const IS_VISIBLE = `SELECT EXISTS (SELECT 1 FROM events WHERE global_position = $1::bigint AND ${VISIBLE}) AS visible`;
+
 export const STREAM_VERSION = `SELECT version FROM streams WHERE stream_id = $1`;
 
 export const HEAD_CHECKPOINT = `SELECT transaction_id::text AS transaction_id, global_position::text AS global_position

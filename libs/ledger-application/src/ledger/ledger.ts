@@ -131,24 +131,22 @@ export class Ledger {
   }
 
   /**
-   * Waits until every async consumer (the risk saga) has caught up, including what it dispatched, and the head
-   * has reached `minPosition` (the last event a caller just appended: the head lags while any transaction that
-   * started earlier is still open).
+   * Waits until every async consumer (the risk saga) has caught up, including what it dispatched, and readers can
+   * see `minPosition` (the last event a caller just appended) and everything the saga appended. Visibility lags
+   * while any transaction on the server that started earlier is still open (the xmin rule).
    */
   async settle(minPosition = 0n): Promise<void> {
-    for (let round = 0; round < 10_000; round++) {
-      const before = await this.store.headCheckpoint();
-      const target = this.saga && this.saga.lastAppended > minPosition ? this.saga.lastAppended : minPosition;
-      if ((before?.globalPosition ?? 0n) < target) {
+    for (let round = 0; round < 100_000; round++) {
+      const sagaAppended = this.saga?.lastAppended ?? 0n;
+      const target = sagaAppended > minPosition ? sagaAppended : minPosition;
+      if (target > 0n && !(await this.store.isVisible(target))) {
         await new Promise((resolve) => setTimeout(resolve, 2));
         continue;
       }
       await this.saga?.waitUntilCaughtUp();
-      const after = await this.store.headCheckpoint();
-      const sagaAppended = this.saga?.lastAppended ?? 0n;
-      if (before?.globalPosition === after?.globalPosition && (after?.globalPosition ?? 0n) >= sagaAppended) return;
+      if ((this.saga?.lastAppended ?? 0n) === sagaAppended) return;
     }
-    throw new Error('settle: the head did not stabilise');
+    throw new Error('settle: the saga did not come to rest');
   }
 
   private async loadMarketAndReferenceData(): Promise<void> {

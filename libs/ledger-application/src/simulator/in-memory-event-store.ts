@@ -100,6 +100,10 @@ export class InMemoryEventStore implements EventStore {
     return Promise.resolve(out);
   }
 
+  isVisible(globalPosition: bigint): Promise<boolean> {
+    return Promise.resolve(globalPosition <= BigInt(this.events.length));
+  }
+
   headCheckpoint(): Promise<Checkpoint | null> {
     const last = this.events[this.events.length - 1];
     return Promise.resolve(last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : null);
