@@ -5,6 +5,7 @@ import { scenarioRun } from './commands/scenario-run';
 import { stateCommand } from './commands/state';
 import { replayCommand } from './commands/replay';
 import { exportCommand, importCommand, rebuildCommand, verifyCommand } from './commands/maintenance';
+import { applyCommand } from './commands/apply';
 
 /**
  * The `ledger` command. It works on DATABASE_URL (PostgreSQL) or the embedded PGlite in LEDGER_DATA_DIR
@@ -48,7 +49,7 @@ export function buildProgram(): Command {
   program
     .command('rebuild')
     .description('rebuild a projection from the events (default: accounts), swapped in atomically')
-    .argument('[projection]', 'accounts')
+    .argument('[projection]', 'accounts | margin-history')
     .action((projection: string | undefined) => exit(rebuildCommand(projection)));
 
   program
@@ -62,6 +63,13 @@ export function buildProgram(): Command {
     .description('append the events of an export file; idempotent, refuses conflicting files before writing')
     .argument('<file>', 'a JSON Lines file written by `ledger export`')
     .action((file: string) => exit(importCommand(file)));
+
+  program
+    .command('apply')
+    .description('execute commands read as JSON Lines (each with a commandId), acknowledging each on stdout once committed')
+    .argument('[file]', 'a JSON Lines file of commands, or - for stdin (default)')
+    .option('--settle', 'wait for the risk saga to act on each command before acknowledging it')
+    .action((file: string | undefined, opts: { settle?: boolean }) => exit(applyCommand(file, opts)));
 
   return program;
 }

@@ -6,7 +6,7 @@ import type { DatabaseTarget } from './database-target';
 
 export function openRuntime(
   target: DatabaseTarget,
-  options: { referenceData?: ReferenceData; riskSaga?: boolean } = {},
+  options: { referenceData?: ReferenceData; riskSaga?: boolean; marginHistory?: boolean } = {},
 ): Promise<LedgerRuntime> {
   return openLedgerRuntime({
     ...(target.url === undefined ? {} : { url: target.url }),

@@ -22,3 +22,5 @@ export * from './tools/rebuild';
 export * from './tools/export-import';
 export * from './runtime/open-ledger';
 export * from './tools/replay';
+export * from './read/margin-history.projection';
+export * from './nest';

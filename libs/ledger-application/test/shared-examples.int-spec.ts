@@ -13,10 +13,13 @@ describe('shared examples through the full stack', () => {
     expect(files.length).toBeGreaterThanOrEqual(32);
   });
 
-  it.each(files.map((f) => [f.file, f.json] as const))('%s passes and verifies clean', async (file, json) => {
-    const { report, verifyMismatches } = await runScenarioOnDatabase(file, json);
+  it.each(files.map((f) => [f.file, f.json] as const))('%s passes, verifies clean, margin history rebuilds identically', async (file, json) => {
+    const { report, verifyMismatches, marginHistory } = await runScenarioOnDatabase(file, json);
     expect(failuresOf(report)).toEqual([]);
     expect(report.passed).toBe(report.steps.length);
     expect(verifyMismatches).toEqual([]);
+    // One margin-history row per account event, and a side-by-side rebuild writes the same.
+    expect(marginHistory.liveRows).toBe(marginHistory.accountEvents);
+    expect(marginHistory.rebuiltEqualsLive).toBe(true);
   }, 60_000);
 });

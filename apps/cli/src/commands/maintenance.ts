@@ -1,7 +1,14 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ExportedEvent } from '@ledger/ledger-application';
-import { ImportConflictError, exportEvents, importEvents, rebuildAccountProjections, verifyLedger } from '@ledger/ledger-application';
+import {
+  ImportConflictError,
+  exportEvents,
+  importEvents,
+  rebuildAccountProjections,
+  rebuildMarginHistory,
+  verifyLedger,
+} from '@ledger/ledger-application';
 import { configuredTarget } from '../database-target';
 import { ProgressBar } from '../progress';
 import { openRuntime } from '../runtime';
@@ -24,14 +31,26 @@ export async function verifyCommand(): Promise<number> {
   }
 }
 
-/** `ledger rebuild [accounts]`: rebuild the inline projections from the events, swapped in atomically. */
+/**
+ * `ledger rebuild [accounts|margin-history]`: accounts are rebuilt in one transaction (readers see the old rows
+ * until the commit); margin history side by side in `margin_history_next`, then swapped in one transaction.
+ */
 export async function rebuildCommand(projection: string | undefined): Promise<number> {
-  if (projection !== undefined && projection !== 'accounts') {
-    console.error(`unknown projection ${projection}; known: accounts`);
+  if (projection !== undefined && projection !== 'accounts' && projection !== 'margin-history') {
+    console.error(`unknown projection ${projection}; known: accounts, margin-history`);
     return 2;
   }
-  const runtime = await openRuntime(configuredTarget(), { riskSaga: false });
+  const runtime = await openRuntime(configuredTarget(), { riskSaga: false, marginHistory: false });
   try {
+    if (projection === 'margin-history') {
+      const bar = new ProgressBar('margin-history');
+      const started = Date.now();
+      const result = await rebuildMarginHistory(runtime.database.store, (p) => bar.update(p.done, p.total));
+      bar.done(result.events, result.events);
+      const seconds = (Date.now() - started) / 1000;
+      console.log(`rebuilt margin history side by side: ${result.rows} rows from ${result.events} events in ${seconds.toFixed(1)} s`);
+      return 0;
+    }
     const fold = new ProgressBar('fold ');
     const write = new ProgressBar('write');
     const started = Date.now();

@@ -38,6 +38,7 @@ import {
 import { RiskIndex } from '../saga/risk-index';
 import { RiskSaga } from '../saga/risk-saga';
 import { AsOfReader } from '../read/as-of-reader';
+import { MarginHistoryProjection } from '../read/margin-history.projection';
 import type { AsOf } from '../read/as-of-reader';
 
 export interface CommandMeta {
@@ -84,6 +85,8 @@ export interface LedgerOptions {
   snapshotEvery?: number;
   /** Run the durable risk saga (default true). */
   riskSaga?: boolean;
+  /** Run the async margin-history projection (default: when the SQL projection is on). */
+  marginHistory?: boolean;
   logger?: Pick<Console, 'warn' | 'error'>;
 }
 
@@ -104,6 +107,7 @@ export class Ledger {
   private readonly streamTimes = new Map<string, { version: number; at: string }>();
   private readonly clock: () => Date;
   private saga: RiskSaga | undefined;
+  private marginHistory: MarginHistoryProjection | undefined;
   private referenceSequence = 0;
 
   private constructor(
@@ -123,11 +127,16 @@ export class Ledger {
       ledger.saga = new RiskSaga(ledger, options.logger ?? console);
       await ledger.saga.start();
     }
+    if (options.marginHistory ?? options.projection !== undefined) {
+      ledger.marginHistory = new MarginHistoryProjection(options.store);
+      await ledger.marginHistory.start();
+    }
     return ledger;
   }
 
   async close(): Promise<void> {
     await this.saga?.stop();
+    await this.marginHistory?.stop();
   }
 
   /**
@@ -144,7 +153,10 @@ export class Ledger {
         continue;
       }
       await this.saga?.waitUntilCaughtUp();
-      if ((this.saga?.lastAppended ?? 0n) === sagaAppended) return;
+      if ((this.saga?.lastAppended ?? 0n) === sagaAppended) {
+        await this.marginHistory?.waitUntilCaughtUp();
+        return;
+      }
     }
     throw new Error('settle: the saga did not come to rest');
   }

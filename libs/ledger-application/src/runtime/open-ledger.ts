@@ -14,6 +14,7 @@ export interface LedgerRuntimeOptions {
   /** The set published when the store has none yet (default: the shipped binance-2024). */
   referenceData?: ReferenceData;
   riskSaga?: boolean;
+  marginHistory?: boolean;
   poolSize?: number;
 }
 
@@ -37,6 +38,7 @@ export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<
       referenceData: options.referenceData ?? parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA)),
       projection: sqlAccountProjection,
       riskSaga: options.riskSaga ?? true,
+      ...(options.marginHistory === undefined ? {} : { marginHistory: options.marginHistory }),
     });
     return {
       database,
