@@ -46,6 +46,3 @@ export async function runScenarioOnDatabase(file: string, json: unknown): Promis
   return { report, verifyMismatches, marginHistory };
 }
 
-export function failuresOf(report: ScenarioReport): string[] {
-  return report.steps.filter((s) => !s.ok).map((s) => `${s.line}\n    ${s.failures.join('\n    ')}`);
-}

@@ -1,25 +1,12 @@
 /**
  * Every generated example of ../shared/spec/examples through the full stack on a real database: commands go
- * through the ledger, the event store, the SQL inline projections and the durable risk saga, and after each file
- * `ledger verify` must find the projections equal to a replay of the events.
+ * through the ledger, the event store, the SQL inline projections, the durable risk saga and the margin-history
+ * projection; after each file `ledger verify` must find the projections equal to a replay of the events, and a
+ * side-by-side rebuild of margin history must write the same rows.
  */
-import { SHARED_EXAMPLES_DIR, scenarioFiles } from './scenario-files';
-import { failuresOf, runScenarioOnDatabase } from './scenario-harness';
+import { expectCleanDatabaseRun } from './full-stack-check';
+import { SHARED_EXAMPLES_DIR } from './scenario-files';
+import { runScenarioOnDatabase } from './scenario-harness';
+import { describeScenarioFolder } from './scenario-suite';
 
-const files = scenarioFiles(SHARED_EXAMPLES_DIR);
-
-describe('shared examples through the full stack', () => {
-  it('finds the shared examples', () => {
-    expect(files.length).toBeGreaterThanOrEqual(32);
-  });
-
-  it.each(files.map((f) => [f.file, f.json] as const))('%s passes, verifies clean, margin history rebuilds identically', async (file, json) => {
-    const { report, verifyMismatches, marginHistory } = await runScenarioOnDatabase(file, json);
-    expect(failuresOf(report)).toEqual([]);
-    expect(report.passed).toBe(report.steps.length);
-    expect(verifyMismatches).toEqual([]);
-    // One margin-history row per account event, and a side-by-side rebuild writes the same.
-    expect(marginHistory.liveRows).toBe(marginHistory.accountEvents);
-    expect(marginHistory.rebuiltEqualsLive).toBe(true);
-  }, 60_000);
-});
+describeScenarioFolder('shared examples through the full stack', SHARED_EXAMPLES_DIR, 32, runScenarioOnDatabase, expectCleanDatabaseRun);

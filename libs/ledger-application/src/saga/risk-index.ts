@@ -1,9 +1,7 @@
-import type { EventStore, RecordedEvent } from '@ledger/event-store';
+import type { EventStore } from '@ledger/event-store';
 import type { AccountState, ReferenceData } from '@ledger/margin-domain';
-import type { AccountRepository, LoadedAccount } from '../ledger/account-repository';
-import { foldTail } from '../ledger/account-repository';
-import { ACCOUNT_STREAM_PREFIX, accountIdOf } from '../ledger/streams';
-import { initialAccountState } from '@ledger/margin-domain';
+import type { AccountRepository } from '../ledger/account-repository';
+import { foldAllAccounts } from '../tools/account-folds';
 
 /**
  * The risk saga's in-memory index (ARCHITECTURE "The risk saga"): accounts by symbol they hold a position in and
@@ -16,21 +14,7 @@ export class RiskIndex {
   private readonly keys = new Map<string, { symbols: string[]; assets: string[] }>();
 
   async load(store: EventStore, accounts: AccountRepository, ref: ReferenceData): Promise<void> {
-    const loaded = new Map<string, LoadedAccount>();
-    let after = null;
-    for (;;) {
-      const batch: RecordedEvent[] = await store.readAll({ after, limit: 5000, streamPrefixes: [ACCOUNT_STREAM_PREFIX] });
-      const last = batch[batch.length - 1];
-      if (!last) break;
-      for (const e of batch) {
-        const id = accountIdOf(e.streamId);
-        if (id === undefined) continue;
-        const base = loaded.get(id) ?? { state: initialAccountState(id), version: 0, lastAt: undefined };
-        loaded.set(id, foldTail(base, [e]));
-      }
-      after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-    }
-    for (const [id, account] of loaded) {
+    for (const [id, account] of await foldAllAccounts(store)) {
       accounts.remember(id, account.state, account.version, account.lastAt ?? '');
       this.index(id, account.state, ref);
     }

@@ -119,6 +119,18 @@ interface Sums {
   isoOrderIm: Dec;
 }
 
+const NO_SUMS: Sums = {
+  crossUpnl: ZERO,
+  isoUpnl: ZERO,
+  crossMm: ZERO,
+  isoMm: ZERO,
+  crossIm: ZERO,
+  isoIm: ZERO,
+  isoWallets: ZERO,
+  crossOrderIm: ZERO,
+  isoOrderIm: ZERO,
+};
+
 function sumsByAsset(
   state: AccountState,
   ref: ReferenceData,
@@ -128,17 +140,7 @@ function sumsByAsset(
   const get = (asset: string): Sums => {
     let s = sums.get(asset);
     if (!s) {
-      s = {
-        crossUpnl: ZERO,
-        isoUpnl: ZERO,
-        crossMm: ZERO,
-        isoMm: ZERO,
-        crossIm: ZERO,
-        isoIm: ZERO,
-        isoWallets: ZERO,
-        crossOrderIm: ZERO,
-        isoOrderIm: ZERO,
-      };
+      s = { ...NO_SUMS };
       sums.set(asset, s);
     }
     return s;
@@ -166,18 +168,6 @@ function sumsByAsset(
   }
   return sums;
 }
-
-const NO_SUMS: Sums = {
-  crossUpnl: ZERO,
-  isoUpnl: ZERO,
-  crossMm: ZERO,
-  isoMm: ZERO,
-  crossIm: ZERO,
-  isoIm: ZERO,
-  isoWallets: ZERO,
-  crossOrderIm: ZERO,
-  isoOrderIm: ZERO,
-};
 
 function ratio(mm: Dec, balance: Dec): Dec | null {
   if (mm.isZero()) return ZERO;
