@@ -81,6 +81,16 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** One append of a batch (`EventStore.appendBatch`). */
+export interface AppendRequest {
+  streamId: string;
+  events: EventToAppend[];
+  options: AppendOptions;
+}
+
+/** What one request of a batch came to: its result, or the error `append` would have thrown for it. */
+export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
 export interface ReadStreamOptions {
   /** Inclusive. Default 1. */
   fromVersion?: number;
@@ -161,6 +171,14 @@ export interface Subscription {
 export interface EventStore {
   readonly kind: 'postgres' | 'pglite';
   append(streamId: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult>;
+  /**
+   * Group commit: several appends in ONE transaction (one commit, one WAL flush), each inside its own savepoint, so
+   * one request's conflict, duplicate or failing projection affects only that request. Every stream of the batch
+   * is locked (per-stream advisory lock, in a fixed order) before the first write, so readers still see each
+   * stream's versions in order. Outcomes are in request order. If the transaction itself fails, every request
+   * fails with that error and nothing is written. Optional: stores without it are used one append at a time.
+   */
+  appendBatch?(requests: AppendRequest[]): Promise<AppendOutcome[]>;
   /** The stream's current version, 0 when it does not exist. */
   streamVersion(streamId: string): Promise<number>;
   /** Events of one stream in version order, upcast to their latest schema version. */

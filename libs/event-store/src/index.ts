@@ -5,6 +5,8 @@
 export * from './event-store';
 export { compareCheckpoints, checkpointOf, formatCheckpoint, parseCheckpoint } from './checkpoint';
 export { UpcasterRegistry } from './upcaster-registry';
+export { GroupCommitAppender } from './group-commit';
+export type { GroupCommitOptions } from './group-commit';
 export { openDatabase } from './database/open-database';
 export type { LedgerDatabase, MigrationClass, OpenDatabaseOptions } from './database/open-database';
 export * from './nest';

@@ -3,6 +3,8 @@ import { EventEmitter } from 'node:events';
 import { compareCheckpoints } from './checkpoint';
 import {
   type AppendOptions,
+  type AppendOutcome,
+  type AppendRequest,
   type AppendResult,
   type Checkpoint,
   ConcurrencyError,
@@ -66,19 +68,7 @@ export class SqlEventStore implements EventStore {
     options: AppendOptions,
   ): Promise<AppendResult> {
     assertAppendable(streamId, events, options);
-    const params = [
-      streamId,
-      options.expectedVersion === 'any' ? null : options.expectedVersion,
-      options.commandId,
-      JSON.stringify(
-        events.map(({ type, schemaVersion, data, metadata }) => ({
-          type,
-          schemaVersion,
-          data,
-          metadata,
-        })),
-      ),
-    ];
+    const params = appendParams(streamId, events, options);
     let row: AppendRow;
     try {
       row = options.onAppended
@@ -98,6 +88,100 @@ export class SqlEventStore implements EventStore {
     }
     if (row.r_status === 'appended') this.localAppends.emit(APPENDED);
     return toAppendResult(row, row.r_status === 'duplicate');
+  }
+
+  async appendBatch(requests: AppendRequest[]): Promise<AppendOutcome[]> {
+    const outcomes: (AppendOutcome | undefined)[] = new Array<AppendOutcome | undefined>(requests.length);
+    const valid: number[] = [];
+    requests.forEach((request, i) => {
+      try {
+        assertAppendable(request.streamId, request.events, request.options);
+        valid.push(i);
+      } catch (error) {
+        outcomes[i] = { ok: false, error };
+      }
+    });
+    const raced: number[] = [];
+    let appended = false;
+    // Fast path: no savepoints. A conflict or a duplicate writes nothing and raises nothing, so only an error
+    // (a failing projection, a command-id race, a database error) needs one; then the whole transaction rolls
+    // back and the batch runs again, each request in its own savepoint. Same outcomes, two round trips fewer
+    // per request in the common case.
+    if (valid.length > 1) {
+      const fast: (AppendOutcome | undefined)[] = [];
+      let fastAppended = false;
+      try {
+        await this.session.transaction(async (tx) => {
+          await this.lockStreams(tx, valid.map((i) => requests[i]?.streamId ?? ''));
+          for (const i of valid) {
+            const request = requests[i];
+            if (!request) continue;
+            const { streamId, events, options } = request;
+            const row = await this.appendWithProjection(tx, appendParams(streamId, events, options), events, options);
+            if (row.r_status === 'conflict') {
+              fast[i] = { ok: false, error: new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version) };
+            } else {
+              if (row.r_status === 'appended') fastAppended = true;
+              fast[i] = { ok: true, result: toAppendResult(row, row.r_status === 'duplicate') };
+            }
+          }
+        });
+        for (const i of valid) outcomes[i] = fast[i];
+        if (fastAppended) this.localAppends.emit(APPENDED);
+        return outcomes as AppendOutcome[];
+      } catch {
+        // Fall through: run the batch again with a savepoint per request.
+      }
+    }
+    if (valid.length > 0) {
+      try {
+        await this.session.transaction(async (tx) => {
+          await this.lockStreams(tx, valid.map((i) => requests[i]?.streamId ?? ''));
+          for (const i of valid) {
+            const request = requests[i];
+            if (!request) continue;
+            const { streamId, events, options } = request;
+            await tx.query(SAVEPOINT);
+            try {
+              const row = await this.appendWithProjection(tx, appendParams(streamId, events, options), events, options);
+              await tx.query(RELEASE);
+              if (row.r_status === 'conflict') {
+                outcomes[i] = { ok: false, error: new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version) };
+              } else {
+                if (row.r_status === 'appended') appended = true;
+                outcomes[i] = { ok: true, result: toAppendResult(row, row.r_status === 'duplicate') };
+              }
+            } catch (error) {
+              await tx.query(ROLLBACK_TO);
+              await tx.query(RELEASE);
+              if (isCommandIdRace(error)) raced.push(i);
+              else outcomes[i] = { ok: false, error };
+            }
+          }
+        });
+      } catch (error) {
+        // The transaction failed as a whole (lock, commit, connection): nothing of it was kept.
+        for (const i of valid) outcomes[i] = { ok: false, error };
+        return outcomes as AppendOutcome[];
+      }
+    }
+    for (const i of raced) {
+      const request = requests[i];
+      if (!request) continue;
+      try {
+        outcomes[i] = { ok: true, result: await this.firstResultOf(request.options.commandId, new Error(`command id race on ${request.options.commandId}`)) };
+      } catch (error) {
+        outcomes[i] = { ok: false, error };
+      }
+    }
+    if (appended) this.localAppends.emit(APPENDED);
+    return outcomes as AppendOutcome[];
+  }
+
+  /** Every stream of a batch, locked in one fixed order before the transaction's first write (see LOCK_STREAMS). */
+  private async lockStreams(tx: SqlExecutor, streamIds: string[]): Promise<void> {
+    const streams = [...new Set(streamIds)].sort();
+    await tx.query(SQL.LOCK_STREAMS, [streams], SQL.LOCK_STREAMS_STATEMENT_NAME);
   }
 
   private async appendWithProjection(
@@ -298,6 +382,27 @@ export class SqlEventStore implements EventStore {
       heldBack: rows[0]?.held_back ?? false,
     };
   }
+}
+
+const SAVEPOINT = 'SAVEPOINT ledger_append_batch';
+const RELEASE = 'RELEASE SAVEPOINT ledger_append_batch';
+const ROLLBACK_TO = 'ROLLBACK TO SAVEPOINT ledger_append_batch';
+
+/** The parameters of one `ledger_append` call. */
+function appendParams(streamId: string, events: EventToAppend[], options: AppendOptions): unknown[] {
+  return [
+    streamId,
+    options.expectedVersion === 'any' ? null : options.expectedVersion,
+    options.commandId,
+    JSON.stringify(
+      events.map(({ type, schemaVersion, data, metadata }) => ({
+        type,
+        schemaVersion,
+        data,
+        metadata,
+      })),
+    ),
+  ];
 }
 
 function assertAppendable(streamId: string, events: EventToAppend[], options: AppendOptions): void {

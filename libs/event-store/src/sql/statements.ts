@@ -20,6 +20,15 @@ export const APPEND = `SELECT r_status, r_stream_id, r_first_version, r_last_ver
   FROM ledger_append($1, $2, $3, $4::jsonb)`;
 export const APPEND_STATEMENT_NAME = 'ledger_append_v1';
 
+/**
+ * Group commit: takes the per-stream advisory locks of a batch (the same keys as ledger_append) in the order given
+ * (the caller sorts), as the transaction's first statement, i.e. before it has an xid. A volatile function in the
+ * target list is evaluated after the ORDER BY (PostgreSQL ≥ 9.6), so the locks are taken in array order.
+ */
+export const LOCK_STREAMS = `SELECT pg_advisory_xact_lock(hashtextextended('ledger-stream:' || s.stream_id, 0))
+  FROM unnest($1::text[]) WITH ORDINALITY AS s(stream_id, n) ORDER BY s.n`;
+export const LOCK_STREAMS_STATEMENT_NAME = 'ledger_lock_streams_v1';
+
 export const COMMAND_RESULT = `SELECT stream_id, first_version, last_version,
   global_positions::text[] AS global_positions, transaction_id::text AS transaction_id
   FROM command_ids WHERE command_id = $1`;
