@@ -4,3 +4,4 @@ export * from './decider-spec';
 export * from './builders/account';
 export * from './builders/market';
 export * from './builders/reference-data';
+export * from './builders/arbitraries';

@@ -662,3 +662,23 @@ describe('RULES §9 test vectors', () => {
     });
   });
 });
+
+describe('RULES §2.4 liquidation price: hedge-mode regressions found by the property specs', () => {
+  // f(P) = margin balance − MM of the pool never reaches 0: the gross MM of two large offsetting sides grows faster
+  // than their net PnL (max f ≈ −3.69 near P = 10.76M, by Python decimal). The adjacent-tier retry used to cycle and
+  // report the last formula's price, which is no root; there is no liquidation price, so it is 0.
+  it.each([
+    ['9.29', '105585.22', '8.836', '1000', '1'],
+    ['37.499', '42044.27', '37.126', '1000', '1539392.09'],
+  ])('LONG %s @ %s and SHORT %s @ %s with WB %s: no price solves MB = MM → LP 0', (long, longEntry, short, shortEntry, wallet) => {
+    const s = state(
+      anAccountOpened({ positionMode: 'HEDGE' }),
+      aDeposit(wallet),
+      aPositionOpened({ positionAmt: long, entryPrice: longEntry, positionSide: 'LONG' }),
+      aPositionOpened({ positionAmt: `-${short}`, entryPrice: shortEntry, positionSide: 'SHORT' }),
+    );
+    const m = computeMargin(s, marketWith({ marks: { BTCUSDT: '1000' } }), ref);
+    expect(m.positions.get('BTCUSDT:LONG')?.liquidationPrice.toFixed()).toBe('0');
+    expect(m.positions.get('BTCUSDT:SHORT')?.liquidationPrice.toFixed()).toBe('0');
+  });
+});

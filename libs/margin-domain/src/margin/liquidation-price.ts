@@ -109,9 +109,38 @@ function solve(
         moved = true;
       }
     }
-    if (!moved) break;
+    if (!moved) return lp;
   }
-  return lp;
+  // RULES §2.4 [A] "retry with the adjacent tier": with both hedge sides in one formula the retry can cycle between
+  // tier pairs (seen with large offsetting LONG/SHORT sides, whose MM grows faster than their net PnL), and the last
+  // formula's price is then no root at all. Try every tier combination instead; a price that falls in its own tiers
+  // solves margin balance = MM. None: the pool is at or below MM at every price, so there is no liquidation price (0).
+  return solveByEveryTier(sides, wallet.minus(tmm1).plus(upnl1), ref, symbol, group[0]?.mark ?? lp);
+}
+
+/** Every tier combination (≤ 2 sides × a dozen tiers); of several roots, the one nearest the mark. */
+function solveByEveryTier(sides: Side[], base: Dec, ref: ReferenceData, symbol: string, near: Dec): Dec {
+  let best = ZERO;
+  const combos = sides.reduce<number[][]>(
+    (acc, side) => acc.flatMap((c) => side.tiers.map((_, i) => [...c, i])),
+    [[]],
+  );
+  for (const combo of combos) {
+    let numerator = base;
+    let denominator = ZERO;
+    sides.forEach((side, k) => {
+      const tier = side.tiers[combo[k] ?? 0];
+      if (!tier) return;
+      numerator = numerator.plus(tier.cum).minus(side.quantity.times(side.entryPrice));
+      denominator = denominator.plus(side.quantity.abs().times(tier.maintMarginRatio)).minus(side.quantity);
+    });
+    if (denominator.isZero()) continue;
+    const lp = numerator.div(denominator);
+    if (lp.lte(0)) continue;
+    const consistent = sides.every((side, k) => tierIndexFor(ref, symbol, side.quantity.abs().times(lp)) === combo[k]);
+    if (consistent && (best.isZero() || lp.minus(near).abs().lt(best.minus(near).abs()))) best = lp;
+  }
+  return best;
 }
 
 /**
