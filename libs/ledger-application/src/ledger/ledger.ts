@@ -1,5 +1,5 @@
-import type { AppendResult, EventStore, JsonObject, RecordedEvent, Transaction } from '@ledger/event-store';
-import { ConcurrencyError } from '@ledger/event-store';
+import type { AppendResult, EventStore, GroupCommitOptions, JsonObject, RecordedEvent, Transaction } from '@ledger/event-store';
+import { ConcurrencyError, GroupCommitAppender } from '@ledger/event-store';
 import type {
   AccountCommand,
   AccountEvent,
@@ -88,6 +88,12 @@ export interface LedgerOptions {
   /** Run the async margin-history projection (default: when the SQL projection is on). */
   marginHistory?: boolean;
   logger?: Pick<Console, 'warn' | 'error'>;
+  /**
+   * Group commit for account commands: concurrent commands to different accounts share one transaction (one WAL
+   * flush), each in its own savepoint (EventStore.appendBatch). Off by default; ignored when the store has no
+   * appendBatch. A lone command is appended at once, as without it.
+   */
+  groupCommit?: boolean | GroupCommitOptions;
 }
 
 /** Attempts on ConcurrencyError before giving up (the conflict is then reported as such). */
@@ -107,6 +113,7 @@ export class Ledger {
   private readonly streamTimes = new Map<string, { version: number; at: string }>();
   private readonly clock: () => Date;
   private saga: RiskSaga | undefined;
+  private readonly groupCommit: GroupCommitAppender | undefined;
   private marginHistory: MarginHistoryProjection | undefined;
   private referenceSequence = 0;
 
@@ -117,6 +124,9 @@ export class Ledger {
     this.clock = options.clock ?? (() => new Date());
     this.accounts = new AccountRepository(store, options.snapshotEvery ?? 200);
     this.asOf = new AsOfReader(store, this.accounts);
+    if (options.groupCommit && store.appendBatch) {
+      this.groupCommit = new GroupCommitAppender(store, options.groupCommit === true ? {} : options.groupCommit);
+    }
   }
 
   static async open(options: LedgerOptions): Promise<Ledger> {
@@ -170,6 +180,9 @@ export class Ledger {
         commandId: `reference-data:initial:${ref.version}`,
         actor: 'system',
       });
+      // Another instance published it first, committed but not yet below the xmin horizon readAll reads to: the
+      // append above was a duplicate and applied nothing. Read the stream itself (readStream has no horizon).
+      if (this.references.size === 0) await this.reloadStreamTime(REFERENCE_DATA_STREAM);
     }
   }
 
@@ -222,7 +235,9 @@ export class Ledger {
       let next = loaded.state;
       for (const e of events) next = evolve(next, e);
       try {
-        const result = await this.store.append(stream, events.map((e) => this.envelope(e, meta, ref.version)), {
+        const append = this.groupCommit ?? this.store;
+        const envelopes = events.map((e) => this.envelope(e, meta, ref.version));
+        const result = await append.append(stream, envelopes, {
           commandId: meta.commandId,
           expectedVersion: loaded.version,
           onAppended: async (tx, _result, recorded) => {
@@ -233,7 +248,20 @@ export class Ledger {
         this.accounts.remember(command.accountId, next, result.lastVersion, meta.at);
         this.riskIndex.update(command.accountId, next, ref);
         await this.accounts.maybeSnapshot(command.accountId, next, result.lastVersion);
-        return this.outcomeOf(result, false);
+        // What was just appended is known here: no read-back (one round trip less per command).
+        return {
+          commandId: meta.commandId,
+          duplicate: false,
+          events: envelopes.map((e, i) => ({
+            globalPosition: (result.globalPositions[i] ?? 0n).toString(),
+            streamId: stream,
+            streamVersion: result.firstVersion + i,
+            type: e.type,
+            data: e.data,
+            occurredAt: e.metadata.occurredAt,
+            commandId: e.metadata.commandId,
+          })),
+        };
       } catch (error) {
         if (error instanceof ConcurrencyError && attempt < MAX_APPEND_ATTEMPTS) {
           this.accounts.forget(command.accountId);
@@ -334,7 +362,17 @@ export class Ledger {
 
   private async reloadStreamTime(stream: string): Promise<void> {
     const events = await this.store.readStream(stream, { fromVersion: (this.streamTimes.get(stream)?.version ?? 0) + 1 });
-    for (const e of events) this.applyMarketOrReference(e);
+    // Skip what an append of this instance applied meanwhile (the saga reloads while commands run).
+    for (const e of events) if (e.streamVersion > (this.streamTimes.get(stream)?.version ?? 0)) this.applyMarketOrReference(e);
+  }
+
+  /**
+   * The risk saga hands over each market or reference-data event it consumes: one appended by another instance
+   * (another process, another Ledger on the same store) is applied here, with any the ledger missed before it on
+   * that stream, so the saga assesses risk at the prices and rules the store holds, not only at this instance's.
+   */
+  async observeMarketEvent(e: RecordedEvent): Promise<void> {
+    if (e.streamVersion > (this.streamTimes.get(e.streamId)?.version ?? 0)) await this.reloadStreamTime(e.streamId);
   }
 
   private appendReference(ref: ReferenceData, at: string, meta: Omit<CommandMeta, 'at'>): Promise<CommandOutcome> {

@@ -4,3 +4,4 @@ export * from './ledger-gate';
 export * from './execute-ledger-command';
 export * from './ledger.queries';
 export * from './ledger.module';
+export * from './api-keys';

@@ -22,12 +22,7 @@ export class AsOfReader {
     const point = 'time' in asOf ? { time: normalizeTime(asOf.time, 'asOf') } : asOf;
     const included = (e: RecordedEvent): boolean =>
       'time' in point ? e.metadata.occurredAt <= point.time : e.globalPosition <= point.position;
-    const events = await this.store.readStream(accountStream(accountId));
-    let version = 0;
-    for (const e of events) {
-      if (!included(e)) break;
-      version = e.streamVersion;
-    }
+    const version = await this.lastIncludedVersion(accountStream(accountId), included);
     if (version === 0) return null;
     const loaded = await this.accounts.loadAt(accountId, version);
     if (!loaded.state.opened) return null;
@@ -47,5 +42,22 @@ export class AsOfReader {
     }
     if (!ref) return null;
     return accountView(loaded.state, market, ref);
+  }
+
+  /**
+   * The last version of the stream inside the point, by binary search over single-event reads (about log2(n)
+   * round trips instead of reading the whole stream): per stream, global positions grow with the version and
+   * occurredAt never decreases (AT_BEFORE_STREAM_TIME), so "included" holds for a prefix of the versions.
+   */
+  private async lastIncludedVersion(stream: string, included: (e: RecordedEvent) => boolean): Promise<number> {
+    let lo = 0; // included (0: nothing)
+    let hi = (await this.store.streamVersion(stream)) + 1; // excluded
+    while (hi - lo > 1) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const [event] = await this.store.readStream(stream, { fromVersion: mid, toVersion: mid });
+      if (event && included(event)) lo = mid;
+      else hi = mid;
+    }
+    return lo;
   }
 }

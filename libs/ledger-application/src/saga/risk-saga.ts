@@ -70,6 +70,7 @@ export class RiskSaga {
       await this.check(accountId, trigger, run.some((e) => e.type === 'PositionLiquidated'));
       return;
     }
+    await this.ledger.observeMarketEvent(trigger);
     const index = this.ledger.riskIndex;
     let affected: string[] = [];
     if (trigger.type === 'MarkPriceUpdated') affected = index.holdersOf(stringField(trigger, 'symbol'));
@@ -81,6 +82,8 @@ export class RiskSaga {
   private async check(accountId: string, trigger: RecordedEvent, afterLiquidation: boolean): Promise<void> {
     const loaded = await this.ledger.accounts.load(accountId);
     const ref = this.ledger.references.latest();
+    // The account may have been changed by another instance: keep the index (holders by symbol / asset) current.
+    this.ledger.riskIndex.update(accountId, loaded.state, ref);
     const actions = assessRisk(loaded.state, this.ledger.market, ref, afterLiquidation);
     for (const action of actions) {
       const command: AccountCommand =
