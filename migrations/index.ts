@@ -1,5 +1,6 @@
 import { CreateEventStore1732450000000 } from './1732450000000-create-event-store';
 import { CreateAccountProjections1732450100000 } from './1732450100000-create-account-projections';
+import { CreateApiTables1732450200000 } from './1732450200000-create-api-tables';
 
 /**
  * Every migration, oldest first: the only way the schema changes (ARCHITECTURE.md "Layout"). TypeORM runs those
@@ -8,4 +9,5 @@ import { CreateAccountProjections1732450100000 } from './1732450100000-create-ac
 export const ALL_MIGRATIONS = [
   CreateEventStore1732450000000,
   CreateAccountProjections1732450100000,
+  CreateApiTables1732450200000,
 ];

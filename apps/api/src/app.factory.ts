@@ -1,14 +1,25 @@
-import type { LogLevel } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { ApiKeyGrant, LedgerModuleOptions } from '@ledger/ledger-application';
 import { type ApiDatabase, ApiModule } from './api.module';
 import { setupOpenApi } from './open-api';
+
+/** Request bodies above this answer 413 (LEDGER_API_BODY_LIMIT bytes to change). */
+export const DEFAULT_BODY_LIMIT_BYTES = 64 * 1024;
+export const CORRELATION_ID_HEADER = 'x-correlation-id';
+const CORRELATION_ID_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export interface CreateAppOptions {
   /** `{ url }` (PostgreSQL) or `{ dataDir }` (PGlite): the app opens and closes it; `{ database }`: the caller's. */
   database: ApiDatabase;
-  /** Nest log levels; `false` silences Nest (tests). Default: fatal, error, warn, log. */
-  logger?: LogLevel[] | false;
+  /** Nest log levels, `false` to silence Nest (tests), or a logger (main: JSON lines). Default: fatal…log. */
+  logger?: LogLevel[] | false | LoggerService;
+  /** Bootstrap API keys (LEDGER_API_KEYS). */
+  apiKeys?: Array<ApiKeyGrant & { key: string }>;
+  bodyLimitBytes?: number;
+  ledger?: LedgerModuleOptions;
 }
 
 /**
@@ -16,9 +27,25 @@ export interface CreateAppOptions {
  * Opening the database runs the migrations, so the app is ready to serve when this resolves.
  */
 export async function createApp(options: CreateAppOptions): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: options.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    // The correlation id: the caller's X-Correlation-Id when it is sane, else a new UUID. It is the request id,
+    // so every log line of the request and every event's metadata carry it.
+    requestIdHeader: false,
+    genReqId: (request: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = request.headers[CORRELATION_ID_HEADER];
+      return typeof given === 'string' && CORRELATION_ID_PATTERN.test(given) ? given : randomUUID();
+    },
+    // Closing waits for requests in flight; idle keep-alive connections are closed at once.
+    forceCloseConnections: 'idle',
+  });
   const app = await NestFactory.create<NestFastifyApplication>(
-    ApiModule.forRoot({ database: options.database }),
-    new FastifyAdapter(),
+    ApiModule.forRoot({
+      database: options.database,
+      ...(options.apiKeys === undefined ? {} : { apiKeys: options.apiKeys }),
+      ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
+    }),
+    adapter,
     {
       logger: options.logger ?? ['fatal', 'error', 'warn', 'log'],
       // Throw instead of exiting the process on a bootstrap error: main decides, tests see the error.
@@ -26,6 +53,7 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     },
   );
   try {
+    installRequestHooks(app);
     setupOpenApi(app);
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
@@ -34,4 +62,23 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     await app.close();
     throw error;
   }
+}
+
+/** Echoes the correlation id, and logs one structured line per request. */
+function installRequestHooks(app: NestFastifyApplication): void {
+  const logger = new Logger('Http');
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header(CORRELATION_ID_HEADER, request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    logger.log({
+      msg: 'request',
+      correlationId: request.id,
+      method: request.method,
+      url: request.url.split('?')[0],
+      status: reply.statusCode,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+    });
+  });
 }

@@ -1,26 +1,44 @@
 import type { AddressInfo } from 'node:net';
-import { Logger } from '@nestjs/common';
+import { ConsoleLogger, Logger } from '@nestjs/common';
+import { parseApiKeysConfig } from '@ledger/ledger-application';
 import { apiConfigFromEnv, describeDatabase } from './api.config';
 import { createApp } from './app.factory';
 import { DOCS_PATH } from './open-api';
 
 /**
  * `npm start`: the HTTP API. PostgreSQL when DATABASE_URL is set, else the embedded PGlite in LEDGER_DATA_DIR
- * (default ./data). SIGINT/SIGTERM close the app (shutdown hooks), which closes the database.
+ * (default ./data). Logs are JSON lines (LOG_FORMAT=text for Nest's coloured text). SIGINT/SIGTERM close the app:
+ * commands in flight finish, the consumers store their checkpoints, SSE streams end, then the database closes.
  */
 async function bootstrap(): Promise<void> {
   const config = apiConfigFromEnv(process.env);
+  const json = (process.env.LOG_FORMAT ?? 'json').toLowerCase() !== 'text';
+  const consoleLogger = new ConsoleLogger({
+    json,
+    ...(config.logLevels === false ? {} : { logLevels: config.logLevels }),
+  });
+  if (config.logLevels === false) consoleLogger.setLogLevels([]);
+  Logger.overrideLogger(consoleLogger);
   const logger = new Logger('Main');
-  Logger.overrideLogger(config.logLevels);
+  const apiKeys = parseApiKeysConfig(process.env.LEDGER_API_KEYS);
   logger.log(`opening ${describeDatabase(config.database)}`);
-  const app = await createApp({ database: config.database, logger: config.logLevels });
+  const bodyLimit = Number(process.env.LEDGER_API_BODY_LIMIT);
+  const app = await createApp({
+    database: config.database,
+    logger: consoleLogger,
+    apiKeys,
+    ...(Number.isInteger(bodyLimit) && bodyLimit > 0 ? { bodyLimitBytes: bodyLimit } : {}),
+  });
   app.enableShutdownHooks();
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   logger.log(`API on ${url} (listening on ${config.host}:${port})`);
-  logger.log(`OpenAPI docs on ${url}/${DOCS_PATH}, health on ${url}/health`);
+  logger.log(`OpenAPI docs (Swagger UI) on ${url}/${DOCS_PATH}, health on ${url}/health, metrics on ${url}/metrics`);
+  if (apiKeys.length === 0) {
+    logger.warn('no LEDGER_API_KEYS configured: add a key with `ledger keys add --operator` before calling the API');
+  }
 }
 
 bootstrap().catch((error: unknown) => {

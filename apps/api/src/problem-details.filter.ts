@@ -106,11 +106,12 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const problem = toProblemDetails(exception, String(httpAdapter.getRequestUrl(request)));
     if (problem.status >= 500) {
       this.logger.error(
-        `${problem.status} on ${problem.instance ?? '?'}`,
+        `${problem.status} on ${problem.instance ?? '?'} (correlation id ${String((request as { id?: unknown }).id)})`,
         exception instanceof Error ? exception.stack : String(exception),
       );
     }
     httpAdapter.setHeader(response, 'content-type', PROBLEM_CONTENT_TYPE);
+    if (problem.status === 401) httpAdapter.setHeader(response, 'www-authenticate', 'Bearer realm="ledger"');
     httpAdapter.reply(response, problem, problem.status);
   }
 }

@@ -28,11 +28,13 @@ async function expectHealthy(
     info: {
       database: { status: 'up', kind, responseTime: expect.any(Number) },
       migrations: { status: 'up', pending: false, responseTime: expect.any(Number) },
+      subscriptions: { status: 'up', lag: expect.any(Object), responseTime: expect.any(Number) },
     },
     error: {},
     details: {
       database: { status: 'up', kind, responseTime: expect.any(Number) },
       migrations: { status: 'up', pending: false, responseTime: expect.any(Number) },
+      subscriptions: { status: 'up', lag: expect.any(Object), responseTime: expect.any(Number) },
     },
   });
 }
@@ -54,6 +56,11 @@ describe('GET /health', () => {
 
     it('answers 200 with the database reachable and no migration pending', async () => {
       await expectHealthy(app!, 'pglite');
+    });
+
+    it('answers liveness without touching the database', async () => {
+      const response = await app!.inject({ method: 'GET', url: '/health/live' });
+      expect(response.json()).toEqual({ status: 'ok' });
     });
 
     it('serves the OpenAPI document, which lists /health', async () => {

@@ -1,6 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
 import { LEDGER_DATABASE, type LedgerDatabase } from '@ledger/event-store';
+import { subscriptionLags } from '../metrics/api-metrics';
+
+/** Readiness fails while a durable consumer is more than this many events behind (LEDGER_MAX_SUBSCRIPTION_LAG). */
+export const DEFAULT_MAX_SUBSCRIPTION_LAG = 10_000;
 
 /** How long a health probe may take before the indicator reports `down` (a hung pool must not hang /health). */
 export const HEALTH_PROBE_TIMEOUT_MS = 3_000;
@@ -31,6 +35,19 @@ export class DatabaseHealthIndicator {
       .attempt(async () => {
         if (await this.database.pendingMigrations()) throw new Error('migrations are pending');
         return { pending: false };
+      })
+      .withTimeout(HEALTH_PROBE_TIMEOUT_MS);
+  }
+
+  /** `up` with each durable consumer's lag in events; `down` when one is behind by more than `maxLag`. */
+  subscriptionsCaughtUp(key: string, maxLag: number) {
+    return this.indicators
+      .check(key)
+      .attempt(async () => {
+        const lags = Object.fromEntries(await subscriptionLags(this.database.store));
+        const behind = Object.entries(lags).filter(([, lag]) => lag > maxLag);
+        if (behind.length > 0) throw new Error(`consumers behind by more than ${maxLag} events: ${behind.map(([name]) => name).join(', ')}`);
+        return { lag: lags };
       })
       .withTimeout(HEALTH_PROBE_TIMEOUT_MS);
   }

@@ -1,7 +1,13 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { DatabaseHealthIndicator } from './database.health';
+import { DEFAULT_MAX_SUBSCRIPTION_LAG, DatabaseHealthIndicator } from './database.health';
+import { Public } from '../auth/auth.decorators';
+
+function maxSubscriptionLag(): number {
+  const value = Number(process.env.LEDGER_MAX_SUBSCRIPTION_LAG);
+  return Number.isInteger(value) && value > 0 ? value : DEFAULT_MAX_SUBSCRIPTION_LAG;
+}
 
 /** The part of the HTTP reply the controller touches (Fastify's reply, without importing Fastify). */
 interface StatusReply {
@@ -9,6 +15,7 @@ interface StatusReply {
 }
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(
@@ -20,6 +27,16 @@ export class HealthController {
    * Terminus's JSON as is: 200 `{ status: 'ok', info, error, details }`, or 503 with `status: 'error'`.
    * The 503 is answered here, not thrown, so the problem-details filter does not rewrite the health report.
    */
+  /** Liveness: the process answers (no dependency checked), for a restart policy. */
+  @Get('live')
+  live(): { status: 'ok' } {
+    return { status: 'ok' };
+  }
+
+  /**
+   * Readiness: the database answers, no migration is pending, and no durable consumer (risk saga, EventBus pump,
+   * projections) lags by more than LEDGER_MAX_SUBSCRIPTION_LAG events.
+   */
   @Get()
   @HealthCheck()
   async check(@Res({ passthrough: true }) reply: StatusReply): Promise<HealthCheckResult> {
@@ -27,6 +44,7 @@ export class HealthController {
       return await this.health.check([
         () => this.database.reachable('database'),
         () => this.database.migrated('migrations'),
+        () => this.database.subscriptionsCaughtUp('subscriptions', maxSubscriptionLag()),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
