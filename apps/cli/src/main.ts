@@ -5,6 +5,8 @@ import { scenarioRun } from './commands/scenario-run';
 import { stateCommand } from './commands/state';
 import { replayCommand } from './commands/replay';
 import { exportCommand, importCommand, rebuildCommand, verifyCommand } from './commands/maintenance';
+import { keysAddCommand } from './commands/keys';
+import { benchCommand } from './commands/bench';
 import { applyCommand } from './commands/apply';
 
 /**
@@ -70,6 +72,24 @@ export function buildProgram(): Command {
     .argument('[file]', 'a JSON Lines file of commands, or - for stdin (default)')
     .option('--settle', 'wait for the risk saga to act on each command before acknowledging it')
     .action((file: string | undefined, opts: { settle?: boolean }) => exit(applyCommand(file, opts)));
+
+  program
+    .command('bench')
+    .description('measure the ledger beside raw limits of the same database (bench/README.md); reports, never fails')
+    .option('--quick', 'small sizes: every figure in under 2 minutes')
+    .option('--only <figures>', 'comma-separated: raw,commands,http,rebuild,as-of,fan-out,margin')
+    .option('--backends <list>', 'postgres,pglite (default: both with DATABASE_URL, else pglite)')
+    .option('--out <file>', 'results JSON (default bench/results/latest.json)')
+    .action((opts: { quick?: boolean; only?: string; backends?: string; out?: string }) => exit(benchCommand(opts)));
+
+  const keys = program.command('keys').description('API keys of the HTTP API (stored hashed)');
+  keys
+    .command('add')
+    .description('create an API key and print it once: --operator (everything) or --account ID (that account only)')
+    .option('--operator', 'an operator key: every account, market data, reference data')
+    .option('--account <accountId>', 'a key for one account')
+    .option('--label <text>', 'a note stored with the key')
+    .action((opts: { operator?: boolean; account?: string; label?: string }) => exit(keysAddCommand(opts)));
 
   return program;
 }

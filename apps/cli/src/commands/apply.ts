@@ -31,6 +31,9 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
   const runtime = await openRuntime(configuredTarget());
   let malformed = 0;
   try {
+    // After a crash the saga resumes from its checkpoint: let it finish what it had not acted on before new
+    // commands arrive, so its actions are not decided against (and raced by) commands of a later time.
+    await runtime.ledger.settle();
     const lines = createInterface({ input, crlfDelay: Infinity });
     let n = 0;
     for await (const line of lines) {
