@@ -49,6 +49,12 @@ export interface CommandMeta {
   actor?: string;
   correlationId?: string;
   causationId?: string;
+  /**
+   * `at` is a lower bound, not a statement: when the stream's last event is later, the command takes that time
+   * instead of being rejected. True for the server clock (a concurrent command stamped later may commit first)
+   * and for the risk saga (its trigger's time may precede the account's latest event).
+   */
+  atIsFloor?: boolean;
 }
 
 export interface LedgerEventJson {
@@ -216,6 +222,7 @@ export class Ledger {
     const prior = await this.priorOutcome(meta.commandId);
     if (prior) return prior;
     const at = normalizeTime(meta.at ?? this.clock().toISOString());
+    if (meta.at === undefined) meta = { ...meta, atIsFloor: true };
     if ((ACCOUNT_COMMAND_NAMES as readonly string[]).includes(name)) {
       const accountCommand = { ...fields, type: name } as unknown as AccountCommand;
       return this.executeAccount(accountCommand, { ...meta, at });
@@ -224,10 +231,11 @@ export class Ledger {
   }
 
   /** Runs a command the ledger issues itself (risk saga, funding settlement). */
-  async executeAccount(command: AccountCommand, meta: CommandMeta & { at: string }): Promise<CommandOutcome> {
+  async executeAccount(command: AccountCommand, given: CommandMeta & { at: string }): Promise<CommandOutcome> {
     const stream = accountStream(command.accountId);
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.accounts.load(command.accountId);
+      const meta = floorAt(given, loaded.lastAt);
       if (loaded.lastAt !== undefined && meta.at < loaded.lastAt) throw atBeforeStreamTime(stream, meta.at, loaded.lastAt);
       const ref = this.references.at(meta.at);
       const events = decide(command, loaded.state, { ref, market: this.market });
@@ -329,11 +337,12 @@ export class Ledger {
   private async appendMarket(
     stream: string,
     event: MarketEvent | { type: string; data: JsonObject },
-    meta: CommandMeta & { at: string },
+    given: CommandMeta & { at: string },
     referenceDataVersion: string,
   ): Promise<CommandOutcome> {
     for (let attempt = 1; ; attempt++) {
       const known = this.streamTimes.get(stream);
+      const meta = floorAt(given, known?.at);
       if (known && meta.at < known.at) throw atBeforeStreamTime(stream, meta.at, known.at);
       try {
         const result = await this.store.append(stream, [this.envelope(event, meta, referenceDataVersion)], {
@@ -459,6 +468,10 @@ export function toJson(e: RecordedEvent): LedgerEventJson {
     occurredAt: e.metadata.occurredAt,
     commandId: e.metadata.commandId,
   };
+}
+
+function floorAt<M extends CommandMeta & { at: string }>(meta: M, streamAt: string | undefined): M {
+  return meta.atIsFloor && streamAt !== undefined && streamAt > meta.at ? { ...meta, at: streamAt } : meta;
 }
 
 function atBeforeStreamTime(stream: string, at: string, last: string): LedgerDomainError {

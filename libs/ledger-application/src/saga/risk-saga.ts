@@ -91,14 +91,12 @@ export class RiskSaga {
           ? { type: 'Liquidate', accountId }
           : { type: 'AutoExchange', accountId, asset: action.asset, trigger: action.trigger };
       const key = `${action.type}|${accountId}|${action.type === 'AutoExchange' ? action.asset : '*'}|${trigger.globalPosition}`;
-      const at =
-        loaded.lastAt !== undefined && loaded.lastAt > trigger.metadata.occurredAt
-          ? loaded.lastAt
-          : trigger.metadata.occurredAt;
       try {
+        // The trigger's time, raised to the account's latest event when that is later (ARCHITECTURE "Time").
         const outcome = await this.ledger.executeAccount(command, {
           commandId: `risk:${createHash('sha256').update(key).digest('hex').slice(0, 32)}`,
-          at,
+          at: trigger.metadata.occurredAt,
+          atIsFloor: true,
           actor: RISK_SAGA_CONSUMER,
           causationId: trigger.metadata.commandId,
           correlationId: trigger.metadata.correlationId ?? trigger.metadata.commandId,
