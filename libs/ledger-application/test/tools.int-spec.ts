@@ -116,7 +116,8 @@ describe('audit tools', () => {
     const stream = events.filter((e) => e.streamId === 'account-a1');
     expect(steps.map((s) => s.event.type)).toEqual(stream.map((e) => e.type));
     const deposit = steps.find((s) => s.event.type === 'Deposited');
-    const amount = String(deposit?.event.data.amount);
+    const amount = deposit?.event.data.amount;
+    if (typeof amount !== 'string') throw new Error('a Deposited event carries its amount as a string');
     expect(deposit?.changes.some((c) => c.startsWith('wallet.') && c.endsWith(amount))).toBe(true);
     const upTo = steps[2]?.event.globalPosition ?? 0n;
     expect(await replayAccount(source.store, 'a1', { position: upTo })).toHaveLength(3);
