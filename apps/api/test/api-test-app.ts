@@ -25,19 +25,24 @@ export interface ApiTestApp {
   eventCount(): Promise<number>;
 }
 
+/** An app on the suite's database with the e2e keys: its own pool on PostgreSQL, the open PGlite otherwise. */
+export function openApiApp(database: TestDatabase): Promise<NestFastifyApplication> {
+  return createApp({
+    database: database.url ? { url: database.url } : { database },
+    logger: false,
+    apiKeys: [
+      { role: 'operator', key: OPERATOR_KEY },
+      { role: 'account', accountId: 'a1', key: A1_KEY },
+      { role: 'account', accountId: 'a2', key: A2_KEY },
+    ],
+  });
+}
+
 /** One app and one database per suite (STYLE §6): PostgreSQL with TEST_DATABASE_URL, else PGlite. */
 export async function startApiTestApp(suite: string): Promise<ApiTestApp> {
   const database = await createTestDatabase(suite);
   try {
-    const app = await createApp({
-      database: database.url ? { url: database.url } : { database },
-      logger: false,
-      apiKeys: [
-        { role: 'operator', key: OPERATOR_KEY },
-        { role: 'account', accountId: 'a1', key: A1_KEY },
-        { role: 'account', accountId: 'a2', key: A2_KEY },
-      ],
-    });
+    const app = await openApiApp(database);
     return {
       app,
       database,

@@ -2,8 +2,10 @@
  * Goal: the risk saga's outcomes are reachable through the API alone. TV-10 (RULES §9, §3.1–§3.3: a realized
  * USDC loss at the VIP 1 threshold is auto-exchanged from BTC) and a SINGLE cross liquidation (with the insurance
  * fund covering a gapped pool) are driven step by step over HTTP; the resulting events and margin state are
- * checked against the scenario files' expectations, and /metrics counts the auto-exchange and liquidations.
+ * checked against the scenario files' expectations, and /metrics shows the risk saga's own counts of
+ * the auto-exchange, the liquidations and its rejected commands.
  */
+import { LEDGER, type Ledger } from '@ledger/ledger-application';
 import { type ApiTestApp, BOOT_TIMEOUT_MS, startApiTestApp } from './api-test-app';
 import { commandSteps, decimalMatches, loadScenario, requestOf, streamVersion, waitForEvents } from './scenario-driver';
 
@@ -79,5 +81,10 @@ describe('risk scenarios through the API', () => {
     const metrics = (await api.call('GET', '/metrics', undefined, { key: null })).body;
     expect(metrics).toMatch(/ledger_auto_exchanges_total [1-9]/);
     expect(metrics).toMatch(/ledger_liquidations_total [2-9]/);
+    // The saga's own counters: they equal what it appended in this process.
+    const saga = api.app.get<Ledger>(LEDGER).sagaMetrics()!;
+    expect(metrics).toContain(`ledger_auto_exchanges_total ${saga.autoExchanges}`);
+    expect(metrics).toContain(`ledger_liquidations_total ${saga.liquidations}`);
+    expect(metrics).toContain(`ledger_risk_saga_rejected_total ${saga.rejected}`);
   });
 });

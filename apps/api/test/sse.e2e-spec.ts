@@ -1,7 +1,8 @@
 /**
  * Goal: live updates over SSE. An account's stream delivers every event of a scenario (TV-10, with the saga's
- * auto-exchange) exactly once and in order, each with its cursor id and the account's margin figures; a client
- * that disconnects halfway and reconnects with Last-Event-ID misses nothing and sees nothing twice. The operators'
+ * auto-exchange) exactly once and in order, each with its cursor id and the account's margin figures right after
+ * that event (as of its global position); a client that disconnects halfway and reconnects with Last-Event-ID
+ * misses nothing, sees nothing twice, and gets for each replayed event the figures a live subscriber received. The operators'
  * stream carries every stream's events; an account key cannot open another account's stream.
  */
 import { type IncomingMessage, request } from 'node:http';
@@ -11,7 +12,11 @@ import { commandSteps, loadScenario, requestOf, waitForEvents } from './scenario
 
 interface SseMessage {
   id: string;
-  data: { cursor: string; event: { type: string; globalPosition: string; streamId: string }; margin?: unknown };
+  data: {
+    cursor: string;
+    event: { type: string; globalPosition: string; streamId: string };
+    margin?: { account: { totalWalletBalance: string } } | null;
+  };
 }
 
 class SseClient {
@@ -85,6 +90,9 @@ describe('SSE live updates', () => {
   it('delivers every event of TV-10 exactly once, also across a reconnect with Last-Event-ID', async () => {
     const operatorStream = new SseClient(base);
     await operatorStream.open('/stream?from=start', OPERATOR_KEY);
+    // Connected throughout: what a live subscriber receives, to compare the replays with.
+    const live = new SseClient(base);
+    await live.open('/accounts/a1/stream', OPERATOR_KEY);
     const first = new SseClient(base);
     await first.open('/accounts/a1/stream', OPERATOR_KEY);
     expect(first.status).toBe(200);
@@ -110,6 +118,30 @@ describe('SSE live updates', () => {
     await second.waitFor(expected.length - first.messages.length);
     await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more may arrive
     second.close();
+
+    // A late client replaying from the first event, once the account has moved on.
+    const replay = new SseClient(base);
+    await replay.open('/accounts/a1/stream', A1_KEY, first.messages[0]!.id);
+    await replay.waitFor(expected.length - 1);
+    await live.waitFor(expected.length);
+    replay.close();
+    live.close();
+
+    // Each event carries the figures right after it, not the state at send time: a replay after a reconnect
+    // carries exactly what the live subscriber received for the same event, and the as-of query agrees.
+    const liveByCursor = new Map(live.messages.map((m) => [m.id, m.data.margin]));
+    expect(live.messages.map((m) => m.data.event.globalPosition)).toEqual(expected.map((e) => e.globalPosition));
+    for (const message of [...second.messages, ...replay.messages, ...first.messages]) {
+      expect({ id: message.id, margin: message.data.margin }).toEqual({ id: message.id, margin: liveByCursor.get(message.id) });
+    }
+    for (const message of live.messages) {
+      const asOf = await api.call('GET', `/accounts/a1?asOf=${message.data.event.globalPosition}`);
+      expect(message.data.margin).toEqual(asOf.json());
+    }
+    const wallets = new Set(live.messages.map((m) => m.data.margin?.account.totalWalletBalance));
+    expect(wallets.size).toBeGreaterThan(1); // the figures move along the events
+    const current = (await api.call('GET', '/accounts/a1')).json();
+    expect(replay.messages[0]!.data.margin).not.toEqual(current);
 
     const received = [...first.messages, ...second.messages].map((m) => m.data.event.globalPosition);
     expect(received).toEqual(expected.map((e) => e.globalPosition));

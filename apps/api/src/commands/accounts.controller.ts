@@ -30,6 +30,8 @@ import { type ApiReply, sendStored } from './reply';
 
 const EVENTS_LIMIT_DEFAULT = 100;
 const EVENTS_LIMIT_MAX = 1000;
+const HISTORY_LIMIT_DEFAULT = 1000;
+const HISTORY_LIMIT_MAX = 5000;
 
 /**
  * Account endpoints: open, state (now or as of a time / global position), events, margin history, and every
@@ -87,23 +89,38 @@ export class AccountsController {
   }
 
   @Get(':accountId/margin-history')
-  @ApiOperation({ summary: 'Margin figures after each event, for charts (the async margin_history projection)' })
+  @ApiOperation({
+    summary: 'Margin figures after each account event, for charts (the async margin_history projection)',
+    description:
+      'One point per event of the account, in global-position order. Pages: pass `next` as `after` while `hasMore`.',
+  })
   @ApiQuery({ name: 'from', required: false, description: 'ISO time (inclusive)' })
   @ApiQuery({ name: 'to', required: false, description: 'ISO time (inclusive)' })
-  @ApiQuery({ name: 'limit', required: false, description: '1–5000 (default 1000)' })
+  @ApiQuery({ name: 'after', required: false, description: 'Cursor: the `next` of the previous page (a global position)' })
+  @ApiQuery({ name: 'limit', required: false, description: `1–${HISTORY_LIMIT_MAX} (default ${HISTORY_LIMIT_DEFAULT})` })
   async history(
     @Param('accountId') accountId: string,
     @Query('from') from?: unknown,
     @Query('to') to?: unknown,
+    @Query('after') after?: unknown,
     @Query('limit') limit?: unknown,
-  ): Promise<{ points: MarginHistoryPoint[] }> {
-    if (!(await this.marginHistory.accountExists(accountId))) throw accountNotFound(accountId);
-    const points = await this.marginHistory.read(accountId, {
+  ): Promise<{ points: MarginHistoryPoint[]; next: string | null; hasMore: boolean }> {
+    const range = {
       ...(from === undefined ? {} : { from: normalizeTime(from, 'from') }),
       ...(to === undefined ? {} : { to: normalizeTime(to, 'to') }),
-      limit: parseLimit(limit, 1000, 5000),
-    });
-    return { points };
+      ...(after === undefined ? {} : { after: parsePositionCursor(after) }),
+    };
+    const pageSize = parseLimit(limit, HISTORY_LIMIT_DEFAULT, HISTORY_LIMIT_MAX);
+    if (!(await this.marginHistory.accountExists(accountId))) throw accountNotFound(accountId);
+    // One more than asked: tells whether another page follows without a second query.
+    const rows = await this.marginHistory.read(accountId, { ...range, limit: pageSize + 1 });
+    const points = rows.slice(0, pageSize);
+    const last = points[points.length - 1];
+    return {
+      points,
+      next: last ? last.globalPosition : range.after === undefined ? null : String(range.after),
+      hasMore: rows.length > pageSize,
+    };
   }
 
   @Post(':accountId/deposits')
@@ -231,6 +248,12 @@ export function parseAsOf(value: unknown): AsOf | undefined {
 function parseCursor(value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value === 'string' && /^\d{1,9}$/.test(value)) return Number(value);
+  throw new LedgerDomainError('INVALID_CURSOR', 'after must be the `next` cursor of a previous page', { field: 'after' });
+}
+
+/** The margin history's cursor: the global position of the last point of the previous page. */
+function parsePositionCursor(value: unknown): bigint {
+  if (typeof value === 'string' && /^\d{1,18}$/.test(value)) return BigInt(value);
   throw new LedgerDomainError('INVALID_CURSOR', 'after must be the `next` cursor of a previous page', { field: 'after' });
 }
 

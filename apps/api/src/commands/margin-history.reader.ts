@@ -27,7 +27,11 @@ export class MarginHistoryReader {
     return rows.length > 0;
   }
 
-  async read(accountId: string, range: { from?: string; to?: string; limit: number }): Promise<MarginHistoryPoint[]> {
+  /** Up to `limit` rows in global-position order, in [from, to] by time and strictly after the `after` position. */
+  async read(
+    accountId: string,
+    range: { from?: string; to?: string; after?: bigint; limit: number },
+  ): Promise<MarginHistoryPoint[]> {
     const rows = await this.store.query<{
       global_position: string;
       occurred_at: string;
@@ -48,9 +52,10 @@ export class MarginHistoryReader {
         WHERE account_id = $1
           AND ($2::timestamptz IS NULL OR occurred_at >= $2::timestamptz)
           AND ($3::timestamptz IS NULL OR occurred_at <= $3::timestamptz)
+          AND ($4::bigint IS NULL OR global_position > $4::bigint)
         ORDER BY global_position
-        LIMIT $4`,
-      [accountId, range.from ?? null, range.to ?? null, range.limit],
+        LIMIT $5`,
+      [accountId, range.from ?? null, range.to ?? null, range.after?.toString() ?? null, range.limit],
     );
     return rows.map((row) => ({
       globalPosition: row.global_position,

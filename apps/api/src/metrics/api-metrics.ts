@@ -1,8 +1,10 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { EventBus, ofType } from '@nestjs/cqrs';
-import { EVENT_STORE, type EventStore, LedgerEventRecorded } from '@ledger/event-store';
+import { Inject, Injectable } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '@ledger/event-store';
+import { LEDGER, type Ledger, type RiskSagaMetrics } from '@ledger/ledger-application';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Subscription } from 'rxjs';
+
+/** What the metrics read from the Ledger: the risk saga's counters (undefined when it does not run here). */
+export type SagaMetricsSource = Pick<Ledger, 'sagaMetrics'>;
 
 /** Events behind each durable consumer's checkpoint (0 when caught up), for /metrics and /health. */
 export async function subscriptionLags(store: EventStore): Promise<Map<string, number>> {
@@ -18,11 +20,12 @@ export async function subscriptionLags(store: EventStore): Promise<Map<string, n
 
 /**
  * The API's Prometheus metrics, in a registry of its own (one per app: tests run several apps in one process):
- * commands by name and outcome with a latency histogram, events per append, subscription lag per consumer,
- * auto-exchanges and liquidations (counted from the EventBus, which the durable pump feeds).
+ * commands by name and outcome with a latency histogram, events per append, subscription lag per consumer, and the
+ * risk saga's own counters in this process (auto-exchanges and liquidations it appended, its commands the domain
+ * rejected), read from `Ledger.sagaMetrics()` at each scrape.
  */
 @Injectable()
-export class ApiMetrics implements OnModuleInit, OnModuleDestroy {
+export class ApiMetrics {
   readonly registry = new Registry();
   readonly commands = new Counter({
     name: 'ledger_commands_total',
@@ -43,22 +46,8 @@ export class ApiMetrics implements OnModuleInit, OnModuleDestroy {
     buckets: [1, 2, 3, 5, 10, 20, 50, 100, 500],
     registers: [this.registry],
   });
-  readonly autoExchanges = new Counter({
-    name: 'ledger_auto_exchanges_total',
-    help: 'AutoExchangeExecuted events seen since the process started',
-    registers: [this.registry],
-  });
-  readonly liquidations = new Counter({
-    name: 'ledger_liquidations_total',
-    help: 'PositionLiquidated events seen since the process started',
-    registers: [this.registry],
-  });
-  private subscription: Subscription | undefined;
 
-  constructor(
-    @Inject(EVENT_STORE) eventStore: EventStore,
-    private readonly eventBus: EventBus,
-  ) {
+  constructor(@Inject(EVENT_STORE) eventStore: EventStore, @Inject(LEDGER) ledger: SagaMetricsSource) {
     new Gauge({
       name: 'ledger_subscription_lag_events',
       help: "Committed events after each durable consumer's checkpoint",
@@ -69,17 +58,34 @@ export class ApiMetrics implements OnModuleInit, OnModuleDestroy {
         for (const [consumer, lag] of await subscriptionLags(eventStore)) this.set({ consumer }, lag);
       },
     });
+    const sagaCounter = (name: string, help: string, read: (m: RiskSagaMetrics) => number): void => {
+      new Counter({
+        name,
+        help,
+        registers: [this.registry],
+        collect() {
+          // The saga owns the count (monotonic while the process lives): mirror it at each scrape.
+          this.reset();
+          const value = read(ledger.sagaMetrics() ?? { autoExchanges: 0, liquidations: 0, rejected: 0 });
+          if (value > 0) this.inc(value);
+        },
+      });
+    };
+    sagaCounter(
+      'ledger_auto_exchanges_total',
+      "AutoExchangeExecuted events appended by this process's risk saga since it started",
+      (m) => m.autoExchanges,
+    );
+    sagaCounter(
+      'ledger_liquidations_total',
+      "PositionLiquidated events appended by this process's risk saga since it started",
+      (m) => m.liquidations,
+    );
+    sagaCounter(
+      'ledger_risk_saga_rejected_total',
+      "Commands of this process's risk saga (AutoExchange, Liquidate) that the domain rejected",
+      (m) => m.rejected,
+    );
     collectDefaultMetrics({ register: this.registry, prefix: 'ledger_api_' });
-  }
-
-  onModuleInit(): void {
-    this.subscription = this.eventBus.pipe(ofType(LedgerEventRecorded)).subscribe(({ event }) => {
-      if (event.type === 'AutoExchangeExecuted') this.autoExchanges.inc();
-      if (event.type === 'PositionLiquidated') this.liquidations.inc();
-    });
-  }
-
-  onModuleDestroy(): void {
-    this.subscription?.unsubscribe();
   }
 }

@@ -31,17 +31,21 @@ interface Client {
 const BATCH_SIZE = 500;
 const POLL_INTERVAL_MS = 1_000;
 const HEARTBEAT_INTERVAL_MS = 15_000;
+/** Margin views kept for the streams (one per account event recently sent). */
+const MARGIN_CACHE_SIZE = 2_000;
 
 /**
  * Server-sent events: each client reads the store in reader order `(transaction_id, global_position)` after its
  * own cursor, below the xmin horizon, so it never skips or repeats an event, whatever commits concurrently. The
  * EventBus (fed by the durable pump) only wakes the clients; a poll covers a missed wake-up. Each message's id is
- * the opaque cursor `<transaction_id>:<global_position>`, which `Last-Event-ID` resumes from.
+ * the opaque cursor `<transaction_id>:<global_position>`, which `Last-Event-ID` resumes from. An account event
+ * carries the account's margin figures right after it (as of its global position), not the state at send time.
  */
 @Injectable()
 export class LiveStreams implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('LiveStreams');
   private readonly clients = new Set<Client>();
+  private readonly marginCache = new Map<string, Promise<unknown>>();
   private subscription: Subscription | undefined;
   private poll: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
@@ -130,28 +134,46 @@ export class LiveStreams implements OnModuleInit, OnModuleDestroy {
       if (!last) return;
       // A prefix also matches longer ids (account-a1 → account-a10): keep the exact stream only.
       const events = wanted === undefined ? batch : batch.filter((e) => e.streamId === wanted);
-      const margins = new Map<string, unknown>();
+      // One as-of read at a time: a long replay must not take every connection of the pool.
+      const figures: unknown[] = [];
       for (const e of events) {
         const accountId = accountIdOf(e.streamId);
-        if (accountId !== undefined && !margins.has(accountId)) {
-          margins.set(accountId, await this.ledger.accountView(accountId));
-        }
+        figures.push(accountId === undefined ? undefined : await this.marginAfter(accountId, e.globalPosition));
+        if (client.closed) return;
       }
-      if (client.closed) return;
       let text = '';
-      for (const e of events) {
+      events.forEach((e, i) => {
         const cursor = formatCheckpoint(checkpointOf(e));
         const accountId = accountIdOf(e.streamId);
         const payload = {
           cursor,
           event: toJson(e),
-          ...(accountId === undefined ? {} : { accountId, margin: margins.get(accountId) ?? null }),
+          ...(accountId === undefined ? {} : { accountId, margin: figures[i] ?? null }),
         };
         text += `id: ${cursor}\nevent: ledger-event\ndata: ${JSON.stringify(payload)}\n\n`;
-      }
+      });
       if (text !== '') client.sink.write(text);
       client.after = checkpointOf(last);
       if (batch.length < BATCH_SIZE) return;
     }
+  }
+
+  /**
+   * The account's margin figures right after the event at `position` (as of that global position, with the prices
+   * and rules in force then): the same figures live and on a replay after a reconnect. A committed position's view
+   * never changes, so views are shared by every client (the operators' and the account's streams) in a small cache.
+   */
+  private marginAfter(accountId: string, position: bigint): Promise<unknown> {
+    const key = `${accountId}\u0000${position}`;
+    const cached = this.marginCache.get(key);
+    if (cached) return cached;
+    const view = this.ledger.accountView(accountId, { position });
+    this.marginCache.set(key, view);
+    view.catch(() => this.marginCache.delete(key));
+    if (this.marginCache.size > MARGIN_CACHE_SIZE) {
+      const oldest = this.marginCache.keys().next().value;
+      if (oldest !== undefined) this.marginCache.delete(oldest);
+    }
+    return view;
   }
 }

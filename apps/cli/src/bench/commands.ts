@@ -31,9 +31,10 @@ export interface CommandFigures {
   runs: CommandRun[];
 }
 
-const MARK = '50000';
+export const MARK = '50000';
 
-async function setup(ledger: Ledger, accounts: string[]): Promise<void> {
+/** Sets BTCUSDT's mark and opens + funds the accounts from 32 concurrent clients (also used by the HTTP figure). */
+export async function setup(ledger: Ledger, accounts: string[]): Promise<void> {
   await ledger.execute({ command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: MARK, indexPrice: MARK }, { commandId: 'bench:mark:0' });
   let next = 0;
   await Promise.all(

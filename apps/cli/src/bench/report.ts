@@ -161,7 +161,24 @@ export function renderTable(results: BenchResults): string {
       ]);
     }
   }
-  rows.push(['3. HTTP (autocannon)', ...cell((r) => (r.http ? (r.http.measured ? 'measured' : `not measured: ${r.http.reason ?? ''}`) : '—'))]);
+  const httpConnections = new Set<number>();
+  for (const k of kinds) for (const run of results.backends[k]?.http?.runs ?? []) httpConnections.add(run.connections);
+  if (httpConnections.size === 0) {
+    rows.push(['3. HTTP (autocannon)', ...cell((r) => (r.http ? (r.http.measured ? 'measured' : `not measured: ${r.http.reason ?? ''}`) : '—'))]);
+  }
+  for (const c of [...httpConnections].sort((a, b) => a - b)) {
+    rows.push([
+      `3. HTTP (autocannon), ${c} conn: req/s | p50/p99 ms | non-2xx | ÷ in-process`,
+      ...cell((r) => {
+        const x = r.http?.runs?.find((y) => y.connections === c);
+        return x
+          ? `${fmt(x.requestsPerSecond)} | ${fmt(x.latencyMs.p50, 1)}/${fmt(x.latencyMs.p99, 1)} | ${fmt(x.non2xx + x.errors + x.timeouts)} | ${fmt((x.ratioToInProcess ?? NaN) * 100, 0)}%`
+          : r.http && !r.http.measured
+            ? `not measured: ${r.http.reason ?? ''}`
+            : '—';
+      }),
+    ]);
+  }
   rows.push(['4. rebuild events/s (events)', ...cell((r) => (r.rebuild ? `${fmt(r.rebuild.eventsPerSecond)} (${fmt(r.rebuild.events)})` : '—'))]);
   rows.push(['   fold s | write s', ...cell((r) => (r.rebuild ? `${fmt(r.rebuild.foldSeconds, 2)} | ${fmt(r.rebuild.writeSeconds, 2)}` : '—'))]);
   rows.push(['5. as-of p50/p99 ms, with snapshots', ...cell((r) => (r.asOf ? `${fmt(r.asOf.withSnapshots.p50, 2)}/${fmt(r.asOf.withSnapshots.p99, 2)} (${fmt(r.asOf.accountEvents)} ev)` : '—'))]);

@@ -107,7 +107,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
       );
     });
     await figure(r, 'http', options, kind, async (db) => {
-      r.http = await measureHttp(db);
+      r.http = await measureHttp(db, { accounts: options.quick ? 500 : 2_000, seconds: sizes.httpSeconds, connections: sizes.commandClients }, r.commands);
     });
     await figure(r, 'rebuild', options, kind, async (db) => {
       r.rebuild = await measureRebuild(db, sizes.rebuildEvents);

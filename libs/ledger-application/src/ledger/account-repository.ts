@@ -67,6 +67,16 @@ export class AccountRepository {
     return foldTail(base, tail);
   }
 
+  /**
+   * The cached fold when it includes at least `minVersion` of the stream, without a round trip; undefined when
+   * there is none or it is older (the caller then loads). Versions are unique per stream (expected-version appends),
+   * so a cached state at version v is the stream's fold up to v, whoever appended it.
+   */
+  cachedAtLeast(accountId: string, minVersion: number): LoadedAccount | undefined {
+    const cached = this.cache.get(accountId);
+    return cached && cached.version >= minVersion ? cached : undefined;
+  }
+
   remember(accountId: string, state: AccountState, version: number, lastAt: string): void {
     this.cache.set(accountId, { state, version, lastAt });
   }

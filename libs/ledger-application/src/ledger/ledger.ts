@@ -37,7 +37,7 @@ import {
 } from './streams';
 import { RiskIndex } from '../saga/risk-index';
 import { RiskSaga } from '../saga/risk-saga';
-import { AsOfReader } from '../read/as-of-reader';
+import { AsOfReader, MarketLog } from '../read/as-of-reader';
 import { MarginHistoryProjection } from '../read/margin-history.projection';
 import type { AsOf } from '../read/as-of-reader';
 
@@ -116,6 +116,8 @@ export class Ledger {
   readonly riskIndex = new RiskIndex();
   readonly accounts: AccountRepository;
   readonly asOf: AsOfReader;
+  /** Market and reference-data history in memory, for as-of reads. */
+  private readonly marketLog = new MarketLog();
   private readonly streamTimes = new Map<string, { version: number; at: string }>();
   private readonly clock: () => Date;
   private saga: RiskSaga | undefined;
@@ -129,7 +131,7 @@ export class Ledger {
   ) {
     this.clock = options.clock ?? (() => new Date());
     this.accounts = new AccountRepository(store, options.snapshotEvery ?? 200);
-    this.asOf = new AsOfReader(store, this.accounts);
+    this.asOf = new AsOfReader(store, this.accounts, this.marketLog);
     if (options.groupCommit && store.appendBatch) {
       this.groupCommit = new GroupCommitAppender(store, options.groupCommit === true ? {} : options.groupCommit);
     }
@@ -148,6 +150,11 @@ export class Ledger {
       await ledger.marginHistory.start();
     }
     return ledger;
+  }
+
+  /** The risk saga's counters in this process (read-only); undefined when the saga does not run here. */
+  sagaMetrics(): Readonly<RiskSaga['metrics']> | undefined {
+    return this.saga?.metrics;
   }
 
   async close(): Promise<void> {
@@ -178,8 +185,13 @@ export class Ledger {
   }
 
   private async loadMarketAndReferenceData(): Promise<void> {
+    // The visible head before the read: the market log holds every market event up to it afterwards.
+    const head = await this.store.headCheckpoint();
     const events = await this.readAllOf(MARKET_STREAM_PREFIXES);
     for (const e of events) this.applyMarketOrReference(e);
+    this.marketLog.advance(head);
+    const last = events[events.length - 1];
+    if (last) this.marketLog.advance({ transactionId: last.transactionId, globalPosition: last.globalPosition });
     if (this.references.size === 0) {
       const ref = parseReferenceData(this.options.referenceData);
       await this.appendReference(ref, '1970-01-01T00:00:00.000Z', {
@@ -208,11 +220,14 @@ export class Ledger {
     this.streamTimes.set(e.streamId, { version: e.streamVersion, at: e.metadata.occurredAt });
     if (e.type === 'ReferenceDataPublished') {
       const data = e.data as { referenceData: unknown };
-      this.references.add(parseReferenceData(data.referenceData), e.metadata.occurredAt);
+      const ref = parseReferenceData(data.referenceData);
+      this.references.add(ref, e.metadata.occurredAt);
       this.referenceSequence += 1;
+      this.marketLog.addRecorded(e, ref);
       return;
     }
     applyMarketEvent(this.market, { type: e.type, data: e.data } as unknown as MarketEvent);
+    this.marketLog.addRecorded(e);
   }
 
   /** Runs one command from outside (scenario step, HTTP body, CLI). Throws LedgerDomainError on rejection. */
@@ -351,12 +366,21 @@ export class Ledger {
         });
         if (result.duplicate) return this.outcomeOf(result, true);
         this.streamTimes.set(stream, { version: result.lastVersion, at: meta.at });
+        let parsed: ReferenceData | undefined;
         if (event.type === 'ReferenceDataPublished') {
           const data = event.data as { referenceData: unknown };
-          this.references.add(parseReferenceData(data.referenceData), meta.at);
+          parsed = parseReferenceData(data.referenceData);
+          this.references.add(parsed, meta.at);
           this.referenceSequence += 1;
         } else {
           applyMarketEvent(this.market, event as MarketEvent);
+        }
+        const position = result.globalPositions[0];
+        if (position !== undefined) {
+          this.marketLog.add(
+            { streamId: stream, streamVersion: result.lastVersion, globalPosition: position, occurredAt: meta.at, type: event.type, data: event.data as unknown as JsonObject },
+            parsed,
+          );
         }
         return this.outcomeOf(result, false);
       } catch (error) {

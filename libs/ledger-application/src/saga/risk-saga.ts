@@ -25,6 +25,14 @@ export class RiskSaga {
   private subscription: Subscription | undefined;
   /** Highest global position this saga appended (settle waits until readers can see it). */
   lastAppended = 0n;
+  /**
+   * Per account, the highest stream version among the account events this saga has consumed. The saga consumes
+   * in reader order, so when it handles a market event every account event before it has been seen: a cached
+   * fold at or above this version includes all of them (and perhaps later ones, which trigger their own check).
+   */
+  private readonly seenVersions = new Map<string, number>();
+  /** Checks served from the ledger's cache vs loaded from the store (for the bench and the tests). */
+  readonly checks = { cached: 0, loaded: 0 };
 
   constructor(
     private readonly ledger: Ledger,
@@ -67,7 +75,8 @@ export class RiskSaga {
     if (!trigger) return;
     const accountId = accountIdOf(trigger.streamId);
     if (accountId !== undefined) {
-      await this.check(accountId, trigger, run.some((e) => e.type === 'PositionLiquidated'));
+      if (trigger.streamVersion > (this.seenVersions.get(accountId) ?? 0)) this.seenVersions.set(accountId, trigger.streamVersion);
+      await this.check(accountId, trigger, run.some((e) => e.type === 'PositionLiquidated'), true);
       return;
     }
     await this.ledger.observeMarketEvent(trigger);
@@ -76,14 +85,27 @@ export class RiskSaga {
     if (trigger.type === 'MarkPriceUpdated') affected = index.holdersOf(stringField(trigger, 'symbol'));
     else if (trigger.type === 'AssetIndexUpdated') affected = index.holdersOfAsset(stringField(trigger, 'asset'));
     else if (trigger.type === 'ReferenceDataPublished') affected = index.all();
-    for (const id of affected) await this.check(id, trigger, false);
+    // A new reference-data version may move an account's margin assets: re-index every account it re-checks.
+    const reindex = trigger.type === 'ReferenceDataPublished';
+    for (const id of affected) await this.check(id, trigger, false, reindex);
   }
 
-  private async check(accountId: string, trigger: RecordedEvent, afterLiquidation: boolean): Promise<void> {
-    const loaded = await this.ledger.accounts.load(accountId);
+  /**
+   * Re-checks one account at a state that includes every event of its stream the saga has consumed: the ledger's
+   * cached fold when it is that recent (no round trip: the common case, the cache holds every account since open
+   * and each append of this instance refreshes it), else the stream's tail from the store (another instance
+   * appended). `reindex`: refresh the index (holders by symbol / asset); an account-event check always does, so
+   * the index follows appends of other instances; a price tick does not move it.
+   */
+  private async check(accountId: string, trigger: RecordedEvent, afterLiquidation: boolean, reindex: boolean): Promise<void> {
+    let loaded = this.ledger.accounts.cachedAtLeast(accountId, this.seenVersions.get(accountId) ?? 0);
+    if (loaded) this.checks.cached += 1;
+    else {
+      loaded = await this.ledger.accounts.load(accountId);
+      this.checks.loaded += 1;
+    }
     const ref = this.ledger.references.latest();
-    // The account may have been changed by another instance: keep the index (holders by symbol / asset) current.
-    this.ledger.riskIndex.update(accountId, loaded.state, ref);
+    if (reindex) this.ledger.riskIndex.update(accountId, loaded.state, ref);
     const actions = assessRisk(loaded.state, this.ledger.market, ref, afterLiquidation);
     for (const action of actions) {
       const command: AccountCommand =
