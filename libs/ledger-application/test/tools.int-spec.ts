@@ -8,13 +8,18 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestDatabase } from '@ledger/testing';
 import { createTestDatabase } from '@ledger/testing';
+import { parseReferenceData } from '@ledger/margin-domain';
 import type { ExportedEvent } from '../src';
 import {
   ImportConflictError,
+  AccountRepository,
+  DEFAULT_REFERENCE_DATA,
   Ledger,
+  RiskIndex,
   exportEvents,
   importEvents,
   parseScenario,
+  readShippedReferenceData,
   rebuildAccountProjections,
   replayAccount,
   runScenario,
@@ -110,6 +115,19 @@ describe('audit tools', () => {
       await target.drop();
     }
   }, 60_000);
+
+  it('the risk index loaded from the projections equals the one folded from the streams', async () => {
+    const ref = parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA));
+    const folded = new RiskIndex();
+    await folded.load(source.store, new AccountRepository(source.store, 200), ref);
+    const projected = new RiskIndex();
+    await projected.loadFromProjections(source.store, ref);
+    expect(projected.all()).toEqual(folded.all());
+    expect(folded.all().length).toBeGreaterThanOrEqual(2);
+    for (const symbol of Object.keys(ref.symbols)) expect(projected.holdersOf(symbol)).toEqual(folded.holdersOf(symbol));
+    for (const asset of Object.keys(ref.assets)) expect(projected.holdersOfAsset(asset)).toEqual(folded.holdersOfAsset(asset));
+    expect(Object.keys(ref.symbols).some((s) => folded.holdersOf(s).length > 0)).toBe(true);
+  });
 
   it('replay explains each event of an account with the change it caused', async () => {
     const steps = await replayAccount(source.store, 'a1');

@@ -27,6 +27,7 @@ import type { CommandInput, CommandName } from '../commands/command-schema';
 import { ACCOUNT_COMMAND_NAMES, checkCommandShape } from '../commands/command-schema';
 import { AccountRepository } from './account-repository';
 import { normalizeTime } from './time';
+import { KeyedQueue } from './keyed-queue';
 import { ReferenceDataRegistry } from './reference-data-registry';
 import {
   ASSET_INDEX_STREAM,
@@ -120,6 +121,7 @@ export class Ledger {
   private readonly marketLog = new MarketLog();
   private readonly streamTimes = new Map<string, { version: number; at: string }>();
   private readonly clock: () => Date;
+  private readonly accountQueue = new KeyedQueue();
   private saga: RiskSaga | undefined;
   private readonly groupCommit: GroupCommitAppender | undefined;
   private marginHistory: MarginHistoryProjection | undefined;
@@ -140,7 +142,8 @@ export class Ledger {
   static async open(options: LedgerOptions): Promise<Ledger> {
     const ledger = new Ledger(options.store, options);
     await ledger.loadMarketAndReferenceData();
-    await ledger.riskIndex.load(options.store, ledger.accounts, ledger.references.latest());
+    if (options.projection) await ledger.riskIndex.loadFromProjections(options.store, ledger.references.latest());
+    else await ledger.riskIndex.load(options.store, ledger.accounts, ledger.references.latest());
     if (options.riskSaga ?? true) {
       ledger.saga = new RiskSaga(ledger, options.logger ?? console);
       await ledger.saga.start();
@@ -246,7 +249,11 @@ export class Ledger {
   }
 
   /** Runs a command the ledger issues itself (risk saga, funding settlement). */
-  async executeAccount(command: AccountCommand, given: CommandMeta & { at: string }): Promise<CommandOutcome> {
+  executeAccount(command: AccountCommand, given: CommandMeta & { at: string }): Promise<CommandOutcome> {
+    return this.accountQueue.run(command.accountId, () => this.executeAccountNow(command, given));
+  }
+
+  private async executeAccountNow(command: AccountCommand, given: CommandMeta & { at: string }): Promise<CommandOutcome> {
     const stream = accountStream(command.accountId);
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.accounts.load(command.accountId);
