@@ -16,7 +16,8 @@ const common = {
   transform: { '^.+\\.(t|j|mj)s$': swc },
   transformIgnorePatterns: ['/node_modules/(?!(@nestjs|cookie|content-disposition)/)'],
   moduleNameMapper: {
-    '^@ledger/(margin-domain|ledger-application|event-store|testing)$': '<rootDir>/libs/$1/src/index.ts',
+    '^@ledger/(margin-domain|ledger-application|event-store|testing)$':
+      '<rootDir>/libs/$1/src/index.ts',
   },
   testEnvironment: 'node',
   modulePathIgnorePatterns: ['<rootDir>/dist/'],

@@ -38,6 +38,8 @@ CREATE TABLE idempotency_responses (
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('DROP TABLE IF EXISTS idempotency_responses; DROP TABLE IF EXISTS api_keys;');
+    await queryRunner.query(
+      'DROP TABLE IF EXISTS idempotency_responses; DROP TABLE IF EXISTS api_keys;',
+    );
   }
 }

@@ -2,7 +2,11 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { CqrsModule } from '@nestjs/cqrs';
 import { EventStoreModule, type LedgerDatabase } from '@ledger/event-store';
-import { type ApiKeyGrant, LedgerModule, type LedgerModuleOptions } from '@ledger/ledger-application';
+import {
+  type ApiKeyGrant,
+  LedgerModule,
+  type LedgerModuleOptions,
+} from '@ledger/ledger-application';
 import { ALL_MIGRATIONS } from '../../../migrations';
 import type { DatabaseOptions } from './api.config';
 import { ApiKeyGuard } from './auth/api-key.guard';

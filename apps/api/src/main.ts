@@ -35,9 +35,13 @@ async function bootstrap(): Promise<void> {
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
   const url = `http://${shownHost.includes(':') ? `[${shownHost}]` : shownHost}:${port}`;
   logger.log(`API on ${url} (listening on ${config.host}:${port})`);
-  logger.log(`OpenAPI docs (Swagger UI) on ${url}/${DOCS_PATH}, health on ${url}/health, metrics on ${url}/metrics`);
+  logger.log(
+    `OpenAPI docs (Swagger UI) on ${url}/${DOCS_PATH}, health on ${url}/health, metrics on ${url}/metrics`,
+  );
   if (apiKeys.length === 0) {
-    logger.warn('no LEDGER_API_KEYS configured: add a key with `ledger keys add --operator` before calling the API');
+    logger.warn(
+      'no LEDGER_API_KEYS configured: add a key with `ledger keys add --operator` before calling the API',
+    );
   }
 }
 

@@ -17,7 +17,10 @@ export function setupOpenApi(app: INestApplication): void {
         'Errors are RFC 9457 Problem Details (application/problem+json) with a stable `code`.',
     )
     .setVersion(API_VERSION)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' }, 'api-key')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', description: 'Authorization: Bearer <API key>' },
+      'api-key',
+    )
     .build();
   SwaggerModule.setup(DOCS_PATH, app, () => SwaggerModule.createDocument(app, config), {
     jsonDocumentUrl: `${DOCS_PATH}/openapi.json`,

@@ -111,7 +111,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       );
     }
     httpAdapter.setHeader(response, 'content-type', PROBLEM_CONTENT_TYPE);
-    if (problem.status === 401) httpAdapter.setHeader(response, 'www-authenticate', 'Bearer realm="ledger"');
+    if (problem.status === 401)
+      httpAdapter.setHeader(response, 'www-authenticate', 'Bearer realm="ledger"');
     httpAdapter.reply(response, problem, problem.status);
   }
 }

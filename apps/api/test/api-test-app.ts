@@ -60,12 +60,16 @@ export async function startApiTestApp(suite: string): Promise<ApiTestApp> {
             ...(body === undefined ? {} : { 'content-type': 'application/json' }),
             ...options.headers,
           },
-          ...(body === undefined ? {} : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
+          ...(body === undefined
+            ? {}
+            : { payload: typeof body === 'string' ? body : JSON.stringify(body) }),
         };
         return app.inject(request);
       },
       eventCount: async () => {
-        const [row] = await database.store.query<{ n: string }>('SELECT count(*)::text AS n FROM events');
+        const [row] = await database.store.query<{ n: string }>(
+          'SELECT count(*)::text AS n FROM events',
+        );
         return Number(row?.n ?? 0);
       },
     };

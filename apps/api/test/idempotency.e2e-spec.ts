@@ -20,11 +20,18 @@ describe('Idempotency-Key', () => {
   });
 
   const deposit = (key: string, amount: string, apiKey = A1_KEY, account = 'a1') =>
-    api.call('POST', `/accounts/${account}/deposits`, { asset: 'USDT', amount }, { key: apiKey, headers: { 'idempotency-key': key } });
+    api.call(
+      'POST',
+      `/accounts/${account}/deposits`,
+      { asset: 'USDT', amount },
+      { key: apiKey, headers: { 'idempotency-key': key } },
+    );
 
   it('runs one command for ten concurrent requests with the same key, and answers them identically', async () => {
     const before = await api.eventCount();
-    const responses = await Promise.all(Array.from({ length: 10 }, () => deposit('concurrent-1', '10')));
+    const responses = await Promise.all(
+      Array.from({ length: 10 }, () => deposit('concurrent-1', '10')),
+    );
     expect(await api.eventCount()).toBe(before + 1);
     const first = responses[0]!;
     expect(first.statusCode).toBe(200);
@@ -47,12 +54,22 @@ describe('Idempotency-Key', () => {
   });
 
   it('keeps a rejection: the retry answers the same 400 even once the command could succeed', async () => {
-    const rejected = await api.call('POST', '/accounts/a1/withdrawals', { asset: 'USDT', amount: '1000' }, { key: A1_KEY, headers: { 'idempotency-key': 'withdraw-1' } });
+    const rejected = await api.call(
+      'POST',
+      '/accounts/a1/withdrawals',
+      { asset: 'USDT', amount: '1000' },
+      { key: A1_KEY, headers: { 'idempotency-key': 'withdraw-1' } },
+    );
     expect(rejected.statusCode).toBe(400);
     expect(rejected.json()).toMatchObject({ code: 'INSUFFICIENT_BALANCE' });
     await deposit('big', '5000');
     const before = await api.eventCount();
-    const retry = await api.call('POST', '/accounts/a1/withdrawals', { asset: 'USDT', amount: '1000' }, { key: A1_KEY, headers: { 'idempotency-key': 'withdraw-1' } });
+    const retry = await api.call(
+      'POST',
+      '/accounts/a1/withdrawals',
+      { asset: 'USDT', amount: '1000' },
+      { key: A1_KEY, headers: { 'idempotency-key': 'withdraw-1' } },
+    );
     expect(retry.statusCode).toBe(400);
     expect(retry.body).toBe(rejected.body);
     expect(await api.eventCount()).toBe(before);
@@ -64,14 +81,27 @@ describe('Idempotency-Key', () => {
     const other = await deposit('reuse-1', '2');
     expect(other.statusCode).toBe(422);
     expect(other.json()).toMatchObject({ status: 422, code: 'IDEMPOTENCY_KEY_REUSED' });
-    const elsewhere = await api.call('POST', '/accounts/a1/withdrawals', { asset: 'USDT', amount: '1' }, { key: A1_KEY, headers: { 'idempotency-key': 'reuse-1' } });
+    const elsewhere = await api.call(
+      'POST',
+      '/accounts/a1/withdrawals',
+      { asset: 'USDT', amount: '1' },
+      { key: A1_KEY, headers: { 'idempotency-key': 'reuse-1' } },
+    );
     expect(elsewhere.statusCode).toBe(422);
     expect(await api.eventCount()).toBe(before);
   });
 
   it('treats the same body with keys in another order as the same request', async () => {
-    const first = await api.call('POST', '/accounts/a1/deposits', '{"asset":"USDT","amount":"3"}', { key: A1_KEY, headers: { 'idempotency-key': 'order-1' } });
-    const second = await api.call('POST', '/accounts/a1/deposits', '{"amount":"3","asset":"USDT"}', { key: A1_KEY, headers: { 'idempotency-key': 'order-1' } });
+    const first = await api.call('POST', '/accounts/a1/deposits', '{"asset":"USDT","amount":"3"}', {
+      key: A1_KEY,
+      headers: { 'idempotency-key': 'order-1' },
+    });
+    const second = await api.call(
+      'POST',
+      '/accounts/a1/deposits',
+      '{"amount":"3","asset":"USDT"}',
+      { key: A1_KEY, headers: { 'idempotency-key': 'order-1' } },
+    );
     expect(second.body).toBe(first.body);
   });
 
@@ -92,8 +122,18 @@ describe('Idempotency-Key', () => {
 
   it('runs each request without a key as a new command', async () => {
     const before = await api.eventCount();
-    const one = await api.call('POST', '/accounts/a1/deposits', { asset: 'USDT', amount: '1' }, { key: A1_KEY });
-    const two = await api.call('POST', '/accounts/a1/deposits', { asset: 'USDT', amount: '1' }, { key: A1_KEY });
+    const one = await api.call(
+      'POST',
+      '/accounts/a1/deposits',
+      { asset: 'USDT', amount: '1' },
+      { key: A1_KEY },
+    );
+    const two = await api.call(
+      'POST',
+      '/accounts/a1/deposits',
+      { asset: 'USDT', amount: '1' },
+      { key: A1_KEY },
+    );
     expect(one.json().commandId).not.toBe(two.json().commandId);
     expect(await api.eventCount()).toBe(before + 2);
   });

@@ -7,7 +7,14 @@
  */
 import { LEDGER, type Ledger } from '@ledger/ledger-application';
 import { type ApiTestApp, BOOT_TIMEOUT_MS, startApiTestApp } from './api-test-app';
-import { commandSteps, decimalMatches, loadScenario, requestOf, streamVersion, waitForEvents } from './scenario-driver';
+import {
+  commandSteps,
+  decimalMatches,
+  loadScenario,
+  requestOf,
+  streamVersion,
+  waitForEvents,
+} from './scenario-driver';
 
 /** The scenarios share the market streams, whose time never goes back: the second one runs a day later. */
 const DAY_MS = 86_400_000;
@@ -23,14 +30,30 @@ describe('risk scenarios through the API', () => {
     await api?.close();
   });
 
-  async function run(file: string, prefix: string, until?: number, offsetMs = 0): Promise<Map<number, number>> {
+  async function run(
+    file: string,
+    prefix: string,
+    until?: number,
+    offsetMs = 0,
+  ): Promise<Map<number, number>> {
     const versions = new Map<number, number>();
     for (const { index, step } of commandSteps(loadScenario(file), offsetMs)) {
       if (until !== undefined && index > until) break;
-      const renamed = 'accountId' in step ? { ...step, accountId: `${prefix}${String(step.accountId)}` } : step;
+      const renamed =
+        'accountId' in step ? { ...step, accountId: `${prefix}${String(step.accountId)}` } : step;
       const { url, body } = requestOf(renamed);
-      const response = await api.call('POST', url, body, { headers: { 'idempotency-key': `${prefix}${file}#${index}` } });
-      expect({ index, status: response.statusCode, body: response.statusCode < 300 ? '' : response.body }).toEqual({ index, status: response.statusCode < 300 ? response.statusCode : 200, body: '' });
+      const response = await api.call('POST', url, body, {
+        headers: { 'idempotency-key': `${prefix}${file}#${index}` },
+      });
+      expect({
+        index,
+        status: response.statusCode,
+        body: response.statusCode < 300 ? '' : response.body,
+      }).toEqual({
+        index,
+        status: response.statusCode < 300 ? response.statusCode : 200,
+        body: '',
+      });
       versions.set(index, response.json().events.length);
     }
     return versions;
@@ -42,7 +65,10 @@ describe('risk scenarios through the API', () => {
     await run('tv-10-auto-exchange-threshold-vip1.json', 'tv10-', closingFill - 1);
     const before = await streamVersion(api, 'tv10-a1');
     await run('tv-10-auto-exchange-threshold-vip1.json', 'tv10-');
-    const types = await waitForEvents(api, 'tv10-a1', before, ['PositionChanged', 'AutoExchangeExecuted']);
+    const types = await waitForEvents(api, 'tv10-a1', before, [
+      'PositionChanged',
+      'AutoExchangeExecuted',
+    ]);
     expect(types).toEqual(['PositionChanged', 'AutoExchangeExecuted']);
     const state = (await api.call('GET', '/accounts/tv10-a1')).json();
     expect(state.positions.BTCUSDC).toBeUndefined();
@@ -55,23 +81,30 @@ describe('risk scenarios through the API', () => {
   it('SINGLE cross liquidation: closed at the mark, and the insurance fund covers the gapped pool', async () => {
     const file = 'single-cross-liquidation.json';
     const scenario = loadScenario(file);
-    const lastUpdate = scenario.steps.map((s, i) => [s, i] as const).filter(([s]) => s.command === 'UpdateMarkPrice').map(([, i]) => i);
+    const lastUpdate = scenario.steps
+      .map((s, i) => [s, i] as const)
+      .filter(([s]) => s.command === 'UpdateMarkPrice')
+      .map(([, i]) => i);
     const liquidatingTick = lastUpdate[lastUpdate.length - 2]!;
     await run(file, 'liq-', liquidatingTick - 1, DAY_MS);
     const a1Before = await streamVersion(api, 'liq-a1');
     const a2Before = await streamVersion(api, 'liq-a2');
     await run(file, 'liq-', undefined, DAY_MS);
     // The price ticks hit every holder of the symbol; the market streams are shared, so only the prefixed accounts count.
-    expect(await waitForEvents(api, 'liq-a1', a1Before, ['LiquidationTriggered', 'OrderCanceled', 'PositionLiquidated'])).toEqual([
-      'LiquidationTriggered',
-      'OrderCanceled',
-      'PositionLiquidated',
-    ]);
-    expect(await waitForEvents(api, 'liq-a2', a2Before, ['LiquidationTriggered', 'PositionLiquidated', 'InsuranceFundCovered'])).toEqual([
-      'LiquidationTriggered',
-      'PositionLiquidated',
-      'InsuranceFundCovered',
-    ]);
+    expect(
+      await waitForEvents(api, 'liq-a1', a1Before, [
+        'LiquidationTriggered',
+        'OrderCanceled',
+        'PositionLiquidated',
+      ]),
+    ).toEqual(['LiquidationTriggered', 'OrderCanceled', 'PositionLiquidated']);
+    expect(
+      await waitForEvents(api, 'liq-a2', a2Before, [
+        'LiquidationTriggered',
+        'PositionLiquidated',
+        'InsuranceFundCovered',
+      ]),
+    ).toEqual(['LiquidationTriggered', 'PositionLiquidated', 'InsuranceFundCovered']);
     const a1 = (await api.call('GET', '/accounts/liq-a1')).json();
     expect(a1.positions.BTCUSDT).toBeUndefined();
     expect(decimalMatches(a1.account.totalWalletBalance, '201')).toBe(true);

@@ -13,7 +13,14 @@ import type { AddressInfo } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EventBusPump } from '@ledger/event-store';
 import { LEDGER, type Ledger, LedgerGate } from '@ledger/ledger-application';
-import { A1_KEY, type ApiTestApp, BOOT_TIMEOUT_MS, OPERATOR_KEY, openApiApp, startApiTestApp } from './api-test-app';
+import {
+  A1_KEY,
+  type ApiTestApp,
+  BOOT_TIMEOUT_MS,
+  OPERATOR_KEY,
+  openApiApp,
+  startApiTestApp,
+} from './api-test-app';
 
 /** Commands held in flight (one deposit on each of s0…s10), plus one withdrawal that a1 cannot cover. */
 const HELD = 11;
@@ -25,7 +32,13 @@ interface Answer {
 }
 
 /** One POST on its own connection (no keep-alive); rejects when the connection is cut. */
-function post(base: string, path: string, body: unknown, idempotencyKey: string, key = OPERATOR_KEY): Promise<Answer> {
+function post(
+  base: string,
+  path: string,
+  body: unknown,
+  idempotencyKey: string,
+  key = OPERATOR_KEY,
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
     const req = request(`${base}${path}`, {
@@ -43,7 +56,11 @@ function post(base: string, path: string, body: unknown, idempotencyKey: string,
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (text += chunk));
       response.on('end', () =>
-        resolve({ status: response.statusCode ?? 0, contentType: String(response.headers['content-type']), body: text }),
+        resolve({
+          status: response.statusCode ?? 0,
+          contentType: String(response.headers['content-type']),
+          body: text,
+        }),
       );
       response.on('error', reject);
     });
@@ -67,9 +84,14 @@ describe('graceful shutdown', () => {
   beforeAll(async () => {
     api = await startApiTestApp('api-shutdown');
     await api.call('POST', '/accounts', { accountId: 'a1', at: '2024-06-01T00:00:00Z' });
-    await api.call('POST', '/accounts/a1/deposits', { asset: 'USDT', amount: '100', at: '2024-06-01T00:00:01Z' });
+    await api.call('POST', '/accounts/a1/deposits', {
+      asset: 'USDT',
+      amount: '100',
+      at: '2024-06-01T00:00:01Z',
+    });
     // One account per held command: twelve commands released at once on one stream would contend for its version.
-    for (let i = 0; i < HELD; i++) await api.call('POST', '/accounts', { accountId: `s${i}`, at: '2024-06-01T00:00:00Z' });
+    for (let i = 0; i < HELD; i++)
+      await api.call('POST', '/accounts', { accountId: `s${i}`, at: '2024-06-01T00:00:00Z' });
   }, BOOT_TIMEOUT_MS);
 
   afterAll(async () => {
@@ -108,21 +130,38 @@ describe('graceful shutdown', () => {
 
     const inFlight = [
       ...Array.from({ length: HELD }, (_, i) =>
-        post(base, `/accounts/s${i}/deposits`, { asset: 'USDT', amount: String(i + 1) }, `in-flight-${i}`),
+        post(
+          base,
+          `/accounts/s${i}/deposits`,
+          { asset: 'USDT', amount: String(i + 1) },
+          `in-flight-${i}`,
+        ),
       ),
-      post(base, '/accounts/a1/withdrawals', { asset: 'USDT', amount: '1000000' }, 'in-flight-withdrawal', A1_KEY),
+      post(
+        base,
+        '/accounts/a1/withdrawals',
+        { asset: 'USDT', amount: '1000000' },
+        'in-flight-withdrawal',
+        A1_KEY,
+      ),
     ];
     await until(() => gate.commandsInFlight === inFlight.length, 'the commands to enter the gate');
 
     const closed = app.close();
     await until(() => gate.isClosing, 'the gate to close');
     const late = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => post(base, '/accounts/a1/deposits', { asset: 'USDT', amount: '1000' }, `late-${i}`, A1_KEY)),
+      Array.from({ length: 5 }, (_, i) =>
+        post(base, '/accounts/a1/deposits', { asset: 'USDT', amount: '1000' }, `late-${i}`, A1_KEY),
+      ),
     );
     for (const answer of late) {
       expect(answer.status).toBe(503);
       expect(answer.contentType).toMatch(/^application\/problem\+json/);
-      expect(JSON.parse(answer.body)).toMatchObject({ status: 503, code: 'SHUTTING_DOWN', instance: '/accounts/a1/deposits' });
+      expect(JSON.parse(answer.body)).toMatchObject({
+        status: 503,
+        code: 'SHUTTING_DOWN',
+        instance: '/accounts/a1/deposits',
+      });
     }
     expect(gate.commandsInFlight).toBe(inFlight.length); // still held: the close waits for them
 
@@ -146,7 +185,9 @@ describe('graceful shutdown', () => {
     expect(Number(deposits)).toBe((HELD * (HELD + 1)) / 2);
 
     // Every consumer stored its checkpoint on the way down, never past the head.
-    const head = BigInt((await scalar('SELECT max(global_position)::text AS v FROM events')) ?? '0');
+    const head = BigInt(
+      (await scalar('SELECT max(global_position)::text AS v FROM events')) ?? '0',
+    );
     const stored = await checkpoints();
     for (const consumer of ['event-bus', 'margin-history', 'risk-saga']) {
       expect(stored[consumer]).toEqual(expect.stringMatching(/^\d+$/));
@@ -159,17 +200,26 @@ describe('graceful shutdown', () => {
     await ledgerAgain.settle();
     await restarted.get(EventBusPump).waitUntilCaughtUp();
     const caughtUp = await checkpoints();
-    for (const consumer of ['event-bus', 'margin-history', 'risk-saga']) expect(caughtUp[consumer]).toBe(String(head));
+    for (const consumer of ['event-bus', 'margin-history', 'risk-saga'])
+      expect(caughtUp[consumer]).toBe(String(head));
     const rows = await scalar('SELECT count(*)::text AS v FROM margin_history');
-    const accountEvents = await scalar("SELECT count(*)::text AS v FROM events WHERE stream_id LIKE 'account-%'");
+    const accountEvents = await scalar(
+      "SELECT count(*)::text AS v FROM events WHERE stream_id LIKE 'account-%'",
+    );
     expect(rows).toBe(accountEvents);
-    expect((await ledgerAgain.accountView(`s${HELD - 1}`))?.assets.USDT?.walletBalance).toBe(String(HELD));
+    expect((await ledgerAgain.accountView(`s${HELD - 1}`))?.assets.USDT?.walletBalance).toBe(
+      String(HELD),
+    );
 
     // The refused requests were not kept: a retry with the same key runs now.
     const retry = await restarted.inject({
       method: 'POST',
       url: '/accounts/a1/deposits',
-      headers: { authorization: `Bearer ${A1_KEY}`, 'content-type': 'application/json', 'idempotency-key': 'late-0' },
+      headers: {
+        authorization: `Bearer ${A1_KEY}`,
+        'content-type': 'application/json',
+        'idempotency-key': 'late-0',
+      },
       payload: JSON.stringify({ asset: 'USDT', amount: '1000' }),
     });
     expect(retry.statusCode).toBe(200);

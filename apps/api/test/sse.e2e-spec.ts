@@ -7,7 +7,14 @@
  */
 import { type IncomingMessage, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { A1_KEY, A2_KEY, type ApiTestApp, BOOT_TIMEOUT_MS, OPERATOR_KEY, startApiTestApp } from './api-test-app';
+import {
+  A1_KEY,
+  A2_KEY,
+  type ApiTestApp,
+  BOOT_TIMEOUT_MS,
+  OPERATOR_KEY,
+  startApiTestApp,
+} from './api-test-app';
 import { commandSteps, loadScenario, requestOf, waitForEvents } from './scenario-driver';
 
 interface SseMessage {
@@ -30,7 +37,11 @@ class SseClient {
   open(path: string, key: string, lastEventId?: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const req = request(`${this.base}${path}`, {
-        headers: { authorization: `Bearer ${key}`, accept: 'text/event-stream', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+        headers: {
+          authorization: `Bearer ${key}`,
+          accept: 'text/event-stream',
+          ...(lastEventId ? { 'last-event-id': lastEventId } : {}),
+        },
       });
       req.on('response', (response) => {
         this.response = response;
@@ -53,7 +64,8 @@ class SseClient {
       this.buffer = this.buffer.slice(end + 2);
       const id = /^id: (.*)$/m.exec(frame)?.[1];
       const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (id !== undefined && data !== undefined) this.messages.push({ id, data: JSON.parse(data) as SseMessage['data'] });
+      if (id !== undefined && data !== undefined)
+        this.messages.push({ id, data: JSON.parse(data) as SseMessage['data'] });
     }
   }
 
@@ -64,7 +76,8 @@ class SseClient {
   async waitFor(count: number, timeoutMs = 15_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.messages.length < count) {
-      if (Date.now() > deadline) throw new Error(`SSE: ${this.messages.length} of ${count} messages`);
+      if (Date.now() > deadline)
+        throw new Error(`SSE: ${this.messages.length} of ${count} messages`);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }
@@ -85,7 +98,10 @@ describe('SSE live updates', () => {
   });
 
   const allEvents = async (accountId: string) =>
-    (await api.call('GET', `/accounts/${accountId}/events?limit=1000`)).json().events as Array<{ globalPosition: string; type: string }>;
+    (await api.call('GET', `/accounts/${accountId}/events?limit=1000`)).json().events as Array<{
+      globalPosition: string;
+      type: string;
+    }>;
 
   it('delivers every event of TV-10 exactly once, also across a reconnect with Last-Event-ID', async () => {
     const operatorStream = new SseClient(base);
@@ -100,7 +116,10 @@ describe('SSE live updates', () => {
     const half = Math.floor(steps.length / 2);
     for (const { index, step } of steps.slice(0, half)) {
       const { url, body } = requestOf(step);
-      expect((await api.call('POST', url, body, { headers: { 'idempotency-key': `sse-${index}` } })).statusCode).toBeLessThan(300);
+      expect(
+        (await api.call('POST', url, body, { headers: { 'idempotency-key': `sse-${index}` } }))
+          .statusCode,
+      ).toBeLessThan(300);
     }
     await first.waitFor((await allEvents('a1')).length);
     first.close();
@@ -109,7 +128,10 @@ describe('SSE live updates', () => {
 
     for (const { index, step } of steps.slice(half)) {
       const { url, body } = requestOf(step);
-      expect((await api.call('POST', url, body, { headers: { 'idempotency-key': `sse-${index}` } })).statusCode).toBeLessThan(300);
+      expect(
+        (await api.call('POST', url, body, { headers: { 'idempotency-key': `sse-${index}` } }))
+          .statusCode,
+      ).toBeLessThan(300);
     }
     await waitForEvents(api, 'a1', 0, ['AutoExchangeExecuted']);
     const second = new SseClient(base);
@@ -130,9 +152,14 @@ describe('SSE live updates', () => {
     // Each event carries the figures right after it, not the state at send time: a replay after a reconnect
     // carries exactly what the live subscriber received for the same event, and the as-of query agrees.
     const liveByCursor = new Map(live.messages.map((m) => [m.id, m.data.margin]));
-    expect(live.messages.map((m) => m.data.event.globalPosition)).toEqual(expected.map((e) => e.globalPosition));
+    expect(live.messages.map((m) => m.data.event.globalPosition)).toEqual(
+      expected.map((e) => e.globalPosition),
+    );
     for (const message of [...second.messages, ...replay.messages, ...first.messages]) {
-      expect({ id: message.id, margin: message.data.margin }).toEqual({ id: message.id, margin: liveByCursor.get(message.id) });
+      expect({ id: message.id, margin: message.data.margin }).toEqual({
+        id: message.id,
+        margin: liveByCursor.get(message.id),
+      });
     }
     for (const message of live.messages) {
       const asOf = await api.call('GET', `/accounts/a1?asOf=${message.data.event.globalPosition}`);
@@ -143,17 +170,23 @@ describe('SSE live updates', () => {
     const current = (await api.call('GET', '/accounts/a1')).json();
     expect(replay.messages[0]!.data.margin).not.toEqual(current);
 
-    const received = [...first.messages, ...second.messages].map((m) => m.data.event.globalPosition);
+    const received = [...first.messages, ...second.messages].map(
+      (m) => m.data.event.globalPosition,
+    );
     expect(received).toEqual(expected.map((e) => e.globalPosition));
     expect(new Set(received).size).toBe(received.length);
-    expect([...first.messages, ...second.messages].map((m) => m.data.event.type)).toContain('AutoExchangeExecuted');
+    expect([...first.messages, ...second.messages].map((m) => m.data.event.type)).toContain(
+      'AutoExchangeExecuted',
+    );
     for (const message of [...first.messages, ...second.messages]) {
       expect(message.id).toBe(message.data.cursor);
       expect(message.data.margin).toMatchObject({ accountId: 'a1', account: expect.any(Object) });
     }
 
     // The operators' stream saw every event of every stream, once, in reader order.
-    const [count] = await api.database.store.query<{ n: string }>('SELECT count(*)::text AS n FROM events');
+    const [count] = await api.database.store.query<{ n: string }>(
+      'SELECT count(*)::text AS n FROM events',
+    );
     await operatorStream.waitFor(Number(count?.n));
     operatorStream.close();
     const positions = operatorStream.messages.map((m) => m.data.event.globalPosition);

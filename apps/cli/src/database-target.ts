@@ -26,7 +26,10 @@ export function redact(url: string): string {
  * A temporary, empty database for one scenario run (spec/scenario-format.md): with DATABASE_URL a new database
  * `ledger_scenario_test_<random>` on that server, dropped afterwards; else PGlite in a temp folder, deleted.
  */
-export async function temporaryTarget(): Promise<{ target: DatabaseTarget; dispose(): Promise<void> }> {
+export async function temporaryTarget(): Promise<{
+  target: DatabaseTarget;
+  dispose(): Promise<void>;
+}> {
   const url = process.env.DATABASE_URL;
   if (url) {
     const name = `ledger_scenario_test_${randomBytes(6).toString('hex')}`;

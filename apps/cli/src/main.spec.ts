@@ -5,7 +5,18 @@
 import type { Command } from 'commander';
 import { buildProgram } from './main';
 
-const EXPECTED = ['scenario run', 'state', 'replay', 'verify', 'rebuild', 'export', 'import', 'apply', 'bench', 'keys add'];
+const EXPECTED = [
+  'scenario run',
+  'state',
+  'replay',
+  'verify',
+  'rebuild',
+  'export',
+  'import',
+  'apply',
+  'bench',
+  'keys add',
+];
 
 function leaves(program: Command, prefix = ''): Map<string, Command> {
   const out = new Map<string, Command>();

@@ -4,7 +4,12 @@ import { LedgerDomainError } from '@ledger/margin-domain';
 import { scenarioRun } from './commands/scenario-run';
 import { stateCommand } from './commands/state';
 import { replayCommand } from './commands/replay';
-import { exportCommand, importCommand, rebuildCommand, verifyCommand } from './commands/maintenance';
+import {
+  exportCommand,
+  importCommand,
+  rebuildCommand,
+  verifyCommand,
+} from './commands/maintenance';
 import { keysAddCommand } from './commands/keys';
 import { benchCommand } from './commands/bench';
 import { applyCommand } from './commands/apply';
@@ -15,18 +20,28 @@ import { applyCommand } from './commands/apply';
  */
 export function buildProgram(): Command {
   const program = new Command('ledger')
-    .description('Event-sourced Binance USDⓈ-M futures margin ledger: scenarios, state, replay, audit tools')
+    .description(
+      'Event-sourced Binance USDⓈ-M futures margin ledger: scenarios, state, replay, audit tools',
+    )
     .showHelpAfterError();
-  const exit = (code: Promise<number>): Promise<void> => code.then((c) => void (process.exitCode = c));
+  const exit = (code: Promise<number>): Promise<void> =>
+    code.then((c) => void (process.exitCode = c));
 
-  const scenario = program.command('scenario').description('run scenario files (spec/scenario-format.md)');
+  const scenario = program
+    .command('scenario')
+    .description('run scenario files (spec/scenario-format.md)');
   scenario
     .command('run')
     .description('run each FILE against a fresh, empty ledger and check its expectations')
     .argument('<files...>', 'scenario JSON files')
     .option('--json', 'print a machine-readable report instead of one line per step')
-    .option('--memory', 'use the in-memory store instead of a temporary database (fast, not durable)')
-    .action((files: string[], opts: { json?: boolean; memory?: boolean }) => exit(scenarioRun(files, opts)));
+    .option(
+      '--memory',
+      'use the in-memory store instead of a temporary database (fast, not durable)',
+    )
+    .action((files: string[], opts: { json?: boolean; memory?: boolean }) =>
+      exit(scenarioRun(files, opts)),
+    );
 
   program
     .command('state')
@@ -41,11 +56,15 @@ export function buildProgram(): Command {
     .argument('<account>', 'account id')
     .option('--to <point>', 'stop at an ISO time (inclusive) or a global position')
     .option('--json', 'one JSON object per event')
-    .action((account: string, opts: { to?: string; json?: boolean }) => exit(replayCommand(account, opts)));
+    .action((account: string, opts: { to?: string; json?: boolean }) =>
+      exit(replayCommand(account, opts)),
+    );
 
   program
     .command('verify')
-    .description('replay every stream and compare with the projections and snapshots; exit 1 on a mismatch')
+    .description(
+      'replay every stream and compare with the projections and snapshots; exit 1 on a mismatch',
+    )
     .action(() => exit(verifyCommand()));
 
   program
@@ -62,34 +81,48 @@ export function buildProgram(): Command {
 
   program
     .command('import')
-    .description('append the events of an export file; idempotent, refuses conflicting files before writing')
+    .description(
+      'append the events of an export file; idempotent, refuses conflicting files before writing',
+    )
     .argument('<file>', 'a JSON Lines file written by `ledger export`')
     .action((file: string) => exit(importCommand(file)));
 
   program
     .command('apply')
-    .description('execute commands read as JSON Lines (each with a commandId), acknowledging each on stdout once committed')
+    .description(
+      'execute commands read as JSON Lines (each with a commandId), acknowledging each on stdout once committed',
+    )
     .argument('[file]', 'a JSON Lines file of commands, or - for stdin (default)')
     .option('--settle', 'wait for the risk saga to act on each command before acknowledging it')
-    .action((file: string | undefined, opts: { settle?: boolean }) => exit(applyCommand(file, opts)));
+    .action((file: string | undefined, opts: { settle?: boolean }) =>
+      exit(applyCommand(file, opts)),
+    );
 
   program
     .command('bench')
-    .description('measure the ledger beside raw limits of the same database (bench/README.md); reports, never fails')
+    .description(
+      'measure the ledger beside raw limits of the same database (bench/README.md); reports, never fails',
+    )
     .option('--quick', 'small sizes: every figure in under 2 minutes')
     .option('--only <figures>', 'comma-separated: raw,commands,http,rebuild,as-of,fan-out,margin')
     .option('--backends <list>', 'postgres,pglite (default: both with DATABASE_URL, else pglite)')
     .option('--out <file>', 'results JSON (default bench/results/latest.json)')
-    .action((opts: { quick?: boolean; only?: string; backends?: string; out?: string }) => exit(benchCommand(opts)));
+    .action((opts: { quick?: boolean; only?: string; backends?: string; out?: string }) =>
+      exit(benchCommand(opts)),
+    );
 
   const keys = program.command('keys').description('API keys of the HTTP API (stored hashed)');
   keys
     .command('add')
-    .description('create an API key and print it once: --operator (everything) or --account ID (that account only)')
+    .description(
+      'create an API key and print it once: --operator (everything) or --account ID (that account only)',
+    )
     .option('--operator', 'an operator key: every account, market data, reference data')
     .option('--account <accountId>', 'a key for one account')
     .option('--label <text>', 'a note stored with the key')
-    .action((opts: { operator?: boolean; account?: string; label?: string }) => exit(keysAddCommand(opts)));
+    .action((opts: { operator?: boolean; account?: string; label?: string }) =>
+      exit(keysAddCommand(opts)),
+    );
 
   return program;
 }

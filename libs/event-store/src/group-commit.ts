@@ -1,4 +1,10 @@
-import type { AppendOptions, AppendRequest, AppendResult, EventStore, EventToAppend } from './event-store';
+import type {
+  AppendOptions,
+  AppendRequest,
+  AppendResult,
+  EventStore,
+  EventToAppend,
+} from './event-store';
 
 export interface GroupCommitOptions {
   /** Most requests per transaction (default 64: within PostgreSQL's cached subtransactions per backend). */
@@ -60,7 +66,9 @@ export class GroupCommitAppender {
       return;
     }
     try {
-      const outcomes = await (this.store.appendBatch as NonNullable<EventStore['appendBatch']>).call(
+      const outcomes = await (
+        this.store.appendBatch as NonNullable<EventStore['appendBatch']>
+      ).call(
         this.store,
         batch.map((p) => p.request),
       );

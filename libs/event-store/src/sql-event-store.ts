@@ -91,7 +91,9 @@ export class SqlEventStore implements EventStore {
   }
 
   async appendBatch(requests: AppendRequest[]): Promise<AppendOutcome[]> {
-    const outcomes: (AppendOutcome | undefined)[] = new Array<AppendOutcome | undefined>(requests.length);
+    const outcomes: (AppendOutcome | undefined)[] = new Array<AppendOutcome | undefined>(
+      requests.length,
+    );
     const valid: number[] = [];
     requests.forEach((request, i) => {
       try {
@@ -112,14 +114,25 @@ export class SqlEventStore implements EventStore {
       let fastAppended = false;
       try {
         await this.session.transaction(async (tx) => {
-          await this.lockStreams(tx, valid.map((i) => requests[i]?.streamId ?? ''));
+          await this.lockStreams(
+            tx,
+            valid.map((i) => requests[i]?.streamId ?? ''),
+          );
           for (const i of valid) {
             const request = requests[i];
             if (!request) continue;
             const { streamId, events, options } = request;
-            const row = await this.appendWithProjection(tx, appendParams(streamId, events, options), events, options);
+            const row = await this.appendWithProjection(
+              tx,
+              appendParams(streamId, events, options),
+              events,
+              options,
+            );
             if (row.r_status === 'conflict') {
-              fast[i] = { ok: false, error: new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version) };
+              fast[i] = {
+                ok: false,
+                error: new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version),
+              };
             } else {
               if (row.r_status === 'appended') fastAppended = true;
               fast[i] = { ok: true, result: toAppendResult(row, row.r_status === 'duplicate') };
@@ -136,20 +149,38 @@ export class SqlEventStore implements EventStore {
     if (valid.length > 0) {
       try {
         await this.session.transaction(async (tx) => {
-          await this.lockStreams(tx, valid.map((i) => requests[i]?.streamId ?? ''));
+          await this.lockStreams(
+            tx,
+            valid.map((i) => requests[i]?.streamId ?? ''),
+          );
           for (const i of valid) {
             const request = requests[i];
             if (!request) continue;
             const { streamId, events, options } = request;
             await tx.query(SAVEPOINT);
             try {
-              const row = await this.appendWithProjection(tx, appendParams(streamId, events, options), events, options);
+              const row = await this.appendWithProjection(
+                tx,
+                appendParams(streamId, events, options),
+                events,
+                options,
+              );
               await tx.query(RELEASE);
               if (row.r_status === 'conflict') {
-                outcomes[i] = { ok: false, error: new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version) };
+                outcomes[i] = {
+                  ok: false,
+                  error: new ConcurrencyError(
+                    streamId,
+                    options.expectedVersion,
+                    row.r_last_version,
+                  ),
+                };
               } else {
                 if (row.r_status === 'appended') appended = true;
-                outcomes[i] = { ok: true, result: toAppendResult(row, row.r_status === 'duplicate') };
+                outcomes[i] = {
+                  ok: true,
+                  result: toAppendResult(row, row.r_status === 'duplicate'),
+                };
               }
             } catch (error) {
               await tx.query(ROLLBACK_TO);
@@ -169,7 +200,13 @@ export class SqlEventStore implements EventStore {
       const request = requests[i];
       if (!request) continue;
       try {
-        outcomes[i] = { ok: true, result: await this.firstResultOf(request.options.commandId, new Error(`command id race on ${request.options.commandId}`)) };
+        outcomes[i] = {
+          ok: true,
+          result: await this.firstResultOf(
+            request.options.commandId,
+            new Error(`command id race on ${request.options.commandId}`),
+          ),
+        };
       } catch (error) {
         outcomes[i] = { ok: false, error };
       }
@@ -246,7 +283,9 @@ export class SqlEventStore implements EventStore {
   }
 
   async isVisible(globalPosition: bigint): Promise<boolean> {
-    const rows = await this.session.query<{ visible: boolean }>(SQL.IS_VISIBLE, [globalPosition.toString()]);
+    const rows = await this.session.query<{ visible: boolean }>(SQL.IS_VISIBLE, [
+      globalPosition.toString(),
+    ]);
     return rows[0]?.visible === true;
   }
 
@@ -389,7 +428,11 @@ const RELEASE = 'RELEASE SAVEPOINT ledger_append_batch';
 const ROLLBACK_TO = 'ROLLBACK TO SAVEPOINT ledger_append_batch';
 
 /** The parameters of one `ledger_append` call. */
-function appendParams(streamId: string, events: EventToAppend[], options: AppendOptions): unknown[] {
+function appendParams(
+  streamId: string,
+  events: EventToAppend[],
+  options: AppendOptions,
+): unknown[] {
   return [
     streamId,
     options.expectedVersion === 'any' ? null : options.expectedVersion,

@@ -10,7 +10,12 @@ import type { TestDatabase } from '@ledger/testing';
 import { createTestDatabase } from '@ledger/testing';
 import type { AccountView } from '@ledger/margin-domain';
 import { LedgerDomainError, parseReferenceData } from '@ledger/margin-domain';
-import { DEFAULT_REFERENCE_DATA, Ledger, readShippedReferenceData, sqlAccountProjection } from '../src';
+import {
+  DEFAULT_REFERENCE_DATA,
+  Ledger,
+  readShippedReferenceData,
+  sqlAccountProjection,
+} from '../src';
 import type { WorkloadCommand } from './workload';
 import { generateWorkload, seededRandom } from './workload';
 
@@ -56,7 +61,11 @@ function workload(): WorkloadCommand[] {
   // Half-way, a new reference-data version: a lower default leverage changes the initial margin of every
   // position on a symbol whose leverage the account never set (m1's, s1's and s2's BNBUSDT).
   const middle = commands[Math.floor(COMMANDS / 2)] as WorkloadCommand;
-  middle.input = { command: 'PublishReferenceData', overrides: { defaultLeverage: 10 }, version: 'as-of-test-v2' };
+  middle.input = {
+    command: 'PublishReferenceData',
+    overrides: { defaultLeverage: 10 },
+    version: 'as-of-test-v2',
+  };
   delete middle.mustReject;
   return commands;
 }
@@ -70,7 +79,8 @@ describe('as-of reads at random points of a long run', () => {
       let lastPosition = 0n;
       try {
         const outcome = await ledger.execute(c.input, { commandId: c.commandId, at: c.at });
-        for (const e of outcome.events) if (BigInt(e.globalPosition) > lastPosition) lastPosition = BigInt(e.globalPosition);
+        for (const e of outcome.events)
+          if (BigInt(e.globalPosition) > lastPosition) lastPosition = BigInt(e.globalPosition);
       } catch (error) {
         if (!(error instanceof LedgerDomainError)) throw error;
         rejected += 1;
@@ -79,20 +89,36 @@ describe('as-of reads at random points of a long run', () => {
       const head = await db.store.headCheckpoint();
       const views: Record<string, AccountView | null> = {};
       for (const id of ACCOUNTS) views[id] = await ledger.accountView(id);
-      captures.push({ index, commandId: c.commandId, at: c.at, position: head?.globalPosition ?? 0n, views });
+      captures.push({
+        index,
+        commandId: c.commandId,
+        at: c.at,
+        position: head?.globalPosition ?? 0n,
+        views,
+      });
     }
 
     // The run did what it is meant to exercise.
     expect(rejected).toBeGreaterThan(5);
     const types = await db.store.query<{ type: string }>(`SELECT DISTINCT type FROM events`);
     expect(types.map((t) => t.type)).toEqual(
-      expect.arrayContaining(['PositionChanged', 'FundingSettled', 'ReferenceDataPublished', 'AutoExchangeExecuted']),
+      expect.arrayContaining([
+        'PositionChanged',
+        'FundingSettled',
+        'ReferenceDataPublished',
+        'AutoExchangeExecuted',
+      ]),
     );
     const positions = captures.map((c) => c.position);
     expect(new Set(positions).size).toBeGreaterThan(COMMANDS * 0.8);
 
     const random = seededRandom(99);
-    const points = new Set<number>([0, Math.floor(COMMANDS / 2) - 1, Math.floor(COMMANDS / 2), COMMANDS - 1]);
+    const points = new Set<number>([
+      0,
+      Math.floor(COMMANDS / 2) - 1,
+      Math.floor(COMMANDS / 2),
+      COMMANDS - 1,
+    ]);
     while (points.size < POINTS) points.add(Math.floor(random() * COMMANDS));
     const differences: string[] = [];
     let compared = 0;
@@ -106,12 +132,16 @@ describe('as-of reads at random points of a long run', () => {
         try {
           expect(byPosition).toEqual(live);
         } catch {
-          differences.push(`after ${capture.commandId} (step ${index}, position ${capture.position}) ${id}: by position differs`);
+          differences.push(
+            `after ${capture.commandId} (step ${index}, position ${capture.position}) ${id}: by position differs`,
+          );
         }
         try {
           expect(byTime).toEqual(live);
         } catch {
-          differences.push(`after ${capture.commandId} (step ${index}, ${capture.at}) ${id}: by time differs`);
+          differences.push(
+            `after ${capture.commandId} (step ${index}, ${capture.at}) ${id}: by time differs`,
+          );
         }
       }
     }

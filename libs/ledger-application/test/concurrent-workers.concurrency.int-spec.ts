@@ -14,7 +14,14 @@ import type { LedgerDatabase } from '@ledger/event-store';
 import { ConcurrencyError } from '@ledger/event-store';
 import type { TestDatabase } from '@ledger/testing';
 import { createConcurrencyTestDatabase, openAnotherHandle } from '@ledger/testing';
-import { LedgerDomainError, accountStateToJson, accountView, assessRisk, initialAccountState, parseReferenceData } from '@ledger/margin-domain';
+import {
+  LedgerDomainError,
+  accountStateToJson,
+  accountView,
+  assessRisk,
+  initialAccountState,
+  parseReferenceData,
+} from '@ledger/margin-domain';
 import type { CommandOutcome } from '../src';
 import {
   DEFAULT_REFERENCE_DATA,
@@ -69,7 +76,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-const dp = (value: number, decimals: number): string => value.toFixed(decimals).replace(/\.?0+$/, '');
+const dp = (value: number, decimals: number): string =>
+  value.toFixed(decimals).replace(/\.?0+$/, '');
 
 describe('eight ledger instances writing to the same accounts', () => {
   it('keeps streams gapless and every account equal to a serial replay', async () => {
@@ -77,22 +85,54 @@ describe('eight ledger instances writing to the same accounts', () => {
     let clock = 0;
     const at = (): string => new Date(base + clock++ * 10).toISOString();
     const setup = workers[0] as Ledger;
-    const run = (ledger: Ledger, commandId: string, input: { command: string; [k: string]: unknown }): Promise<CommandOutcome> =>
-      ledger.execute(input, { commandId, at: at() });
+    const run = (
+      ledger: Ledger,
+      commandId: string,
+      input: { command: string; [k: string]: unknown },
+    ): Promise<CommandOutcome> => ledger.execute(input, { commandId, at: at() });
 
     await run(setup, 'setup-btc-index', {
-      command: 'UpdateAssetIndex', asset: 'BTC', index: '50000', bidBuffer: '0.05', askBuffer: '0.05',
-      autoExchangeBidBuffer: '0.025', autoExchangeAskBuffer: '0',
+      command: 'UpdateAssetIndex',
+      asset: 'BTC',
+      index: '50000',
+      bidBuffer: '0.05',
+      askBuffer: '0.05',
+      autoExchangeBidBuffer: '0.025',
+      autoExchangeAskBuffer: '0',
     });
-    for (const symbol of ['BTCUSDT', 'BTCUSDC']) await run(setup, `setup-mark-${symbol}`, { command: 'UpdateMarkPrice', symbol, markPrice: '50000' });
+    for (const symbol of ['BTCUSDT', 'BTCUSDC'])
+      await run(setup, `setup-mark-${symbol}`, {
+        command: 'UpdateMarkPrice',
+        symbol,
+        markPrice: '50000',
+      });
     for (const id of SINGLES) {
       await run(setup, `setup-open-${id}`, { command: 'OpenAccount', accountId: id });
-      await run(setup, `setup-deposit-${id}`, { command: 'Deposit', accountId: id, asset: 'USDT', amount: '6000' });
-      await run(setup, `setup-leverage-${id}`, { command: 'SetLeverage', accountId: id, symbol: 'BTCUSDT', leverage: 50 });
+      await run(setup, `setup-deposit-${id}`, {
+        command: 'Deposit',
+        accountId: id,
+        asset: 'USDT',
+        amount: '6000',
+      });
+      await run(setup, `setup-leverage-${id}`, {
+        command: 'SetLeverage',
+        accountId: id,
+        symbol: 'BTCUSDT',
+        leverage: 50,
+      });
     }
     for (const id of MULTIS) {
-      await run(setup, `setup-open-${id}`, { command: 'OpenAccount', accountId: id, assetMode: 'MULTI' });
-      await run(setup, `setup-deposit-btc-${id}`, { command: 'Deposit', accountId: id, asset: 'BTC', amount: '2' });
+      await run(setup, `setup-open-${id}`, {
+        command: 'OpenAccount',
+        accountId: id,
+        assetMode: 'MULTI',
+      });
+      await run(setup, `setup-deposit-btc-${id}`, {
+        command: 'Deposit',
+        accountId: id,
+        asset: 'BTC',
+        amount: '2',
+      });
     }
 
     const outcomes = new Map<string, CommandOutcome>();
@@ -112,28 +152,52 @@ describe('eight ledger instances writing to the same accounts', () => {
           price = price + (50000 - price) * 0.1 + price * ((random() - 0.5) * 0.03 + shock);
           input =
             random() < 0.7
-              ? { command: 'UpdateMarkPrice', symbol: pick(['BTCUSDT', 'BTCUSDT', 'BTCUSDC']), markPrice: dp(price, 2) }
+              ? {
+                  command: 'UpdateMarkPrice',
+                  symbol: pick(['BTCUSDT', 'BTCUSDT', 'BTCUSDC']),
+                  markPrice: dp(price, 2),
+                }
               : {
-                  command: 'UpdateAssetIndex', asset: 'BTC', index: dp(price, 2), bidBuffer: '0.05', askBuffer: '0.05',
-                  autoExchangeBidBuffer: '0.025', autoExchangeAskBuffer: '0',
+                  command: 'UpdateAssetIndex',
+                  asset: 'BTC',
+                  index: dp(price, 2),
+                  bidBuffer: '0.05',
+                  askBuffer: '0.05',
+                  autoExchangeBidBuffer: '0.025',
+                  autoExchangeAskBuffer: '0',
                 };
         } else if (r < 0.7) {
           const id = pick(ACCOUNTS);
           input = {
-            command: 'Fill', accountId: id, symbol: SINGLES.includes(id) ? 'BTCUSDT' : pick(['BTCUSDT', 'BTCUSDC']),
-            side: pick(['BUY', 'SELL']), quantity: dp(0.05 + random() * 1.5, 3), price: dp(price * (0.998 + random() * 0.004), 2),
+            command: 'Fill',
+            accountId: id,
+            symbol: SINGLES.includes(id) ? 'BTCUSDT' : pick(['BTCUSDT', 'BTCUSDC']),
+            side: pick(['BUY', 'SELL']),
+            quantity: dp(0.05 + random() * 1.5, 3),
+            price: dp(price * (0.998 + random() * 0.004), 2),
             fee: dp(random() * 5, 4),
           };
         } else if (r < 0.88) {
           const id = pick(ACCOUNTS);
-          input = { command: 'Deposit', accountId: id, asset: 'USDT', amount: dp(100 + random() * 1000, 2) };
+          input = {
+            command: 'Deposit',
+            accountId: id,
+            asset: 'USDT',
+            amount: dp(100 + random() * 1000, 2),
+          };
         } else {
-          input = { command: 'Withdraw', accountId: pick(ACCOUNTS), asset: 'USDT', amount: dp(10 + random() * 1500, 2) };
+          input = {
+            command: 'Withdraw',
+            accountId: pick(ACCOUNTS),
+            asset: 'USDT',
+            amount: dp(10 + random() * 1500, 2),
+          };
         }
         try {
           outcomes.set(commandId, await run(ledger, commandId, input));
         } catch (error) {
-          if (error instanceof LedgerDomainError) rejections[error.code] = (rejections[error.code] ?? 0) + 1;
+          if (error instanceof LedgerDomainError)
+            rejections[error.code] = (rejections[error.code] ?? 0) + 1;
           else if (error instanceof ConcurrencyError) conflictsGivenUp += 1;
           else throw error;
         }
@@ -150,11 +214,15 @@ describe('eight ledger instances writing to the same accounts', () => {
 
     // Every accepted command's events are stored once, under its id.
     const byCommand = new Map(
-      (await db.store.query<{ id: string; n: string }>(`SELECT metadata->>'commandId' AS id, count(*) AS n FROM events GROUP BY 1`)).map(
-        (r) => [r.id, Number(r.n)],
-      ),
+      (
+        await db.store.query<{ id: string; n: string }>(
+          `SELECT metadata->>'commandId' AS id, count(*) AS n FROM events GROUP BY 1`,
+        )
+      ).map((r) => [r.id, Number(r.n)]),
     );
-    const missing = [...outcomes].filter(([id, o]) => (byCommand.get(id) ?? 0) !== o.events.length).map(([id]) => id);
+    const missing = [...outcomes]
+      .filter(([id, o]) => (byCommand.get(id) ?? 0) !== o.events.length)
+      .map(([id]) => id);
     expect(missing).toEqual([]);
 
     // Per stream: versions 1..n without gaps, the streams table agrees.
@@ -165,7 +233,12 @@ describe('eight ledger instances writing to the same accounts', () => {
     );
     expect(gaps).toEqual([]);
 
-    const fresh = await Ledger.open({ store: db.store, referenceData, riskSaga: false, marginHistory: false });
+    const fresh = await Ledger.open({
+      store: db.store,
+      referenceData,
+      riskSaga: false,
+      marginHistory: false,
+    });
     try {
       // Deep equality (key order aside): every difference is listed path by path.
       const mismatches: string[] = [];
@@ -175,17 +248,32 @@ describe('eight ledger instances writing to the same accounts', () => {
       };
       for (const id of ACCOUNTS) {
         const events = await db.store.readStream(accountStream(id));
-        const serial = foldTail({ state: initialAccountState(id), version: 0, lastAt: undefined }, events);
+        const serial = foldTail(
+          { state: initialAccountState(id), version: 0, lastAt: undefined },
+          events,
+        );
         const serialJson = accountStateToJson(serial.state);
-        compare(`${id} projection`, expectedProjection(serial.state, serial.version), await readProjectedAccount(db.store, id));
-        compare(`${id} fresh ledger's state`, serialJson, accountStateToJson(await fresh.accountState(id)));
+        compare(
+          `${id} projection`,
+          expectedProjection(serial.state, serial.version),
+          await readProjectedAccount(db.store, id),
+        );
+        compare(
+          `${id} fresh ledger's state`,
+          serialJson,
+          accountStateToJson(await fresh.accountState(id)),
+        );
         compare(
           `${id} fresh ledger's view`,
           accountView(serial.state, fresh.market, fresh.references.latest()),
           await fresh.accountView(id),
         );
         for (const [w, ledger] of workers.entries()) {
-          compare(`${id} worker ${w}'s state`, serialJson, accountStateToJson(await ledger.accountState(id)));
+          compare(
+            `${id} worker ${w}'s state`,
+            serialJson,
+            accountStateToJson(await ledger.accountState(id)),
+          );
         }
       }
       expect(mismatches).toEqual([]);
@@ -201,7 +289,11 @@ describe('eight ledger instances writing to the same accounts', () => {
       // … and, having seen every instance's ticks and fills, left nothing due at the final prices.
       const due = [];
       for (const id of ACCOUNTS) {
-        const actions = assessRisk(await fresh.accountState(id), fresh.market, fresh.references.latest());
+        const actions = assessRisk(
+          await fresh.accountState(id),
+          fresh.market,
+          fresh.references.latest(),
+        );
         if (actions.length > 0) due.push(`${id}: ${JSON.stringify(actions)}`);
       }
       expect(due).toEqual([]);
@@ -225,27 +317,60 @@ describe('eight ledger instances writing to the same accounts', () => {
   it('runs the risk saga on what the other instances appended (their fills, their ticks)', async () => {
     // Worker 3 opens a 100x long, worker 5 moves the mark 4% against it; only worker 0 runs the saga, and
     // it appended none of this: it must still see the position and the new price, and liquidate.
-    const t = (s: number): string => new Date(Date.parse('2024-07-01T00:00:00Z') + s * 1000).toISOString();
+    const t = (s: number): string =>
+      new Date(Date.parse('2024-07-01T00:00:00Z') + s * 1000).toISOString();
     const [w0, w3, w5] = [workers[0], workers[3], workers[5]] as [Ledger, Ledger, Ledger];
-    await w3.execute({ command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: '50000' }, { commandId: 'x-mark-1', at: t(0) });
-    await w3.execute({ command: 'OpenAccount', accountId: 'x1' }, { commandId: 'x-open', at: t(1) });
-    await w3.execute({ command: 'Deposit', accountId: 'x1', asset: 'USDT', amount: '1000' }, { commandId: 'x-deposit', at: t(2) });
-    await w3.execute({ command: 'SetLeverage', accountId: 'x1', symbol: 'BTCUSDT', leverage: 100 }, { commandId: 'x-lev', at: t(3) });
     await w3.execute(
-      { command: 'Fill', accountId: 'x1', symbol: 'BTCUSDT', side: 'BUY', quantity: '1.5', price: '50000', fee: '0' },
+      { command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: '50000' },
+      { commandId: 'x-mark-1', at: t(0) },
+    );
+    await w3.execute(
+      { command: 'OpenAccount', accountId: 'x1' },
+      { commandId: 'x-open', at: t(1) },
+    );
+    await w3.execute(
+      { command: 'Deposit', accountId: 'x1', asset: 'USDT', amount: '1000' },
+      { commandId: 'x-deposit', at: t(2) },
+    );
+    await w3.execute(
+      { command: 'SetLeverage', accountId: 'x1', symbol: 'BTCUSDT', leverage: 100 },
+      { commandId: 'x-lev', at: t(3) },
+    );
+    await w3.execute(
+      {
+        command: 'Fill',
+        accountId: 'x1',
+        symbol: 'BTCUSDT',
+        side: 'BUY',
+        quantity: '1.5',
+        price: '50000',
+        fee: '0',
+      },
       { commandId: 'x-fill', at: t(4) },
     );
     await w0.settle();
     // At 50,000 the position is sound: the saga must not have acted on it (at a mark of its own).
-    expect((await db.store.readStream(accountStream('x1'))).map((e) => e.type)).not.toContain('LiquidationTriggered');
-    const crash = await w5.execute({ command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: '48000' }, { commandId: 'x-mark-2', at: t(5) });
+    expect((await db.store.readStream(accountStream('x1'))).map((e) => e.type)).not.toContain(
+      'LiquidationTriggered',
+    );
+    const crash = await w5.execute(
+      { command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: '48000' },
+      { commandId: 'x-mark-2', at: t(5) },
+    );
     await w0.settle(BigInt(crash.events[0]?.globalPosition ?? '0'));
 
-    const fresh = await Ledger.open({ store: db.store, referenceData, riskSaga: false, marginHistory: false });
+    const fresh = await Ledger.open({
+      store: db.store,
+      referenceData,
+      riskSaga: false,
+      marginHistory: false,
+    });
     try {
       const state = await fresh.accountState('x1');
       expect(assessRisk(state, fresh.market, fresh.references.latest())).toEqual([]);
-      const liquidations = (await db.store.readStream(accountStream('x1'))).filter((e) => e.type === 'LiquidationTriggered');
+      const liquidations = (await db.store.readStream(accountStream('x1'))).filter(
+        (e) => e.type === 'LiquidationTriggered',
+      );
       expect(liquidations.map((e) => e.metadata.causationId)).toEqual(['x-mark-2']);
     } finally {
       await fresh.close();

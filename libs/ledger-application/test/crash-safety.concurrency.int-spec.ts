@@ -49,7 +49,12 @@ let db: TestDatabase & { url: string };
 let buildDir: string;
 
 beforeAll(async () => {
-  buildDir = join(ROOT, 'node_modules', '.cache', `ledger-crash-safety-${randomBytes(4).toString('hex')}`);
+  buildDir = join(
+    ROOT,
+    'node_modules',
+    '.cache',
+    `ledger-crash-safety-${randomBytes(4).toString('hex')}`,
+  );
   mkdirSync(buildDir, { recursive: true });
   const swc = spawnSync(
     process.execPath,
@@ -88,7 +93,11 @@ function runChild(
   const child: ChildProcessWithoutNullStreams = spawn(
     process.execPath,
     [join(buildDir, 'apps', 'cli', 'src', 'main.js'), 'apply', '-', '--settle'],
-    { cwd: ROOT, env: { ...process.env, DATABASE_URL: db.url, LEDGER_CONFIG_DIR: join(ROOT, 'config') }, stdio: 'pipe' },
+    {
+      cwd: ROOT,
+      env: { ...process.env, DATABASE_URL: db.url, LEDGER_CONFIG_DIR: join(ROOT, 'config') },
+      stdio: 'pipe',
+    },
   );
   let acks = 0;
   let killed = false;
@@ -110,7 +119,8 @@ function runChild(
     if (killed) return; // a line that raced the kill is not an acknowledgement we act on
     onAck(JSON.parse(line) as Ack, acks);
     acks += 1;
-    if (kill && 'afterAcks' in kill && acks === kill.afterAcks) timers.push(setTimeout(doKill, kill.delayMs));
+    if (kill && 'afterAcks' in kill && acks === kill.afterAcks)
+      timers.push(setTimeout(doKill, kill.delayMs));
   });
   child.stdin.end(commands.map((c) => `${toApplyLine(c)}\n`).join(''));
   return new Promise((resolveRun, reject) => {
@@ -152,7 +162,10 @@ describe('ledger apply under SIGKILL', () => {
           : kills === 1
             ? { afterStartMs: 150 + Math.floor(random() * 600) }
             : {
-                afterAcks: Math.min(batch.length - 1, 20 + Math.floor(random() * (COMMANDS / (KILLS + 1)))),
+                afterAcks: Math.min(
+                  batch.length - 1,
+                  20 + Math.floor(random() * (COMMANDS / (KILLS + 1))),
+                ),
                 delayMs: Math.floor(random() * 12),
               };
       const firstOfRun = next;
@@ -171,8 +184,10 @@ describe('ledger apply under SIGKILL', () => {
         plan,
       );
       if (result.killed) kills += 1;
-      else if (result.exitCode !== 0) throw new Error(`ledger apply exited with ${result.exitCode}: ${result.stderr}`);
-      if (runs > KILLS + 5) throw new Error(`no progress after ${runs} runs; stderr: ${result.stderr}`);
+      else if (result.exitCode !== 0)
+        throw new Error(`ledger apply exited with ${result.exitCode}: ${result.stderr}`);
+      if (runs > KILLS + 5)
+        throw new Error(`no progress after ${runs} runs; stderr: ${result.stderr}`);
     }
     const seconds = (Date.now() - started) / 1000;
 
@@ -181,23 +196,35 @@ describe('ledger apply under SIGKILL', () => {
     expect(acks.size).toBe(COMMANDS);
 
     // Rejected on purpose means rejected; the workload must really have exercised acceptance and rejection.
-    const wronglyAccepted = commands.filter((c) => c.mustReject && acks.get(c.commandId)?.ok).map((c) => c.commandId);
+    const wronglyAccepted = commands
+      .filter((c) => c.mustReject && acks.get(c.commandId)?.ok)
+      .map((c) => c.commandId);
     expect(wronglyAccepted).toEqual([]);
     const rejected = [...acks.values()].filter((a) => !a.ok).length;
     expect(rejected).toBeGreaterThan(50);
     expect(COMMANDS - rejected).toBeGreaterThan(1500);
 
     // Events by command id (a SettleFunding's per-account events carry `<id>:funding:<account>`).
-    const rows = await db.store.query<{ command_id: string; n: string; txs: string; streams: string }>(
+    const rows = await db.store.query<{
+      command_id: string;
+      n: string;
+      txs: string;
+      streams: string;
+    }>(
       `SELECT metadata->>'commandId' AS command_id, count(*) AS n, count(DISTINCT transaction_id) AS txs,
               count(DISTINCT stream_id) AS streams
          FROM events GROUP BY 1`,
     );
     const stored = new Map(rows.map((r) => [r.command_id, Number(r.n)]));
     // No command id applied twice: all its events come from one append (one transaction, one stream).
-    expect(rows.filter((r) => Number(r.txs) !== 1 || Number(r.streams) !== 1).map((r) => r.command_id)).toEqual([]);
+    expect(
+      rows.filter((r) => Number(r.txs) !== 1 || Number(r.streams) !== 1).map((r) => r.command_id),
+    ).toEqual([]);
     // command_ids: exactly one row per command id that has events, naming exactly those events.
-    const commandIdMismatches = await db.store.query<{ command_id: string | null; event_id: string | null }>(
+    const commandIdMismatches = await db.store.query<{
+      command_id: string | null;
+      event_id: string | null;
+    }>(
       `SELECT c.command_id, e.id AS event_id
          FROM command_ids c
          FULL JOIN (SELECT metadata->>'commandId' AS id, array_agg(global_position ORDER BY global_position) AS pos
@@ -215,11 +242,13 @@ describe('ledger apply under SIGKILL', () => {
           .filter((r) => r.command_id.startsWith(`${c.commandId}:funding:`))
           .reduce((sum, r) => sum + Number(r.n), 0);
         // A retried settlement may find fewer holders (one was liquidated meanwhile), never pay one twice.
-        if (ack.ok && paid < (ack.events ?? 0)) lost.push(`${c.commandId}: acked ${ack.events}, stored ${paid}`);
+        if (ack.ok && paid < (ack.events ?? 0))
+          lost.push(`${c.commandId}: acked ${ack.events}, stored ${paid}`);
         continue;
       }
       const n = stored.get(c.commandId) ?? 0;
-      if (ack.ok ? n !== ack.events : n !== 0) lost.push(`${c.commandId}: ack ${JSON.stringify(ack)}, stored ${n}`);
+      if (ack.ok ? n !== ack.events : n !== 0)
+        lost.push(`${c.commandId}: ack ${JSON.stringify(ack)}, stored ${n}`);
     }
     expect(lost).toEqual([]);
 
@@ -261,7 +290,11 @@ describe('ledger apply under SIGKILL', () => {
       const folds = await foldAllAccounts(runtime.database.store);
       const due: string[] = [];
       for (const [id, account] of folds) {
-        const actions = assessRisk(account.state, runtime.ledger.market, runtime.ledger.references.latest());
+        const actions = assessRisk(
+          account.state,
+          runtime.ledger.market,
+          runtime.ledger.references.latest(),
+        );
         if (actions.length > 0) due.push(`${id}: ${JSON.stringify(actions)}`);
       }
       expect(due).toEqual([]);

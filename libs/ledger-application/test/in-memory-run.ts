@@ -2,7 +2,10 @@ import type { ScenarioReport } from '../src';
 import { InMemoryEventStore, Ledger, parseScenario, runScenario } from '../src';
 
 /** A scenario through the real command path on the in-memory store (no SQL projections). */
-export async function runScenarioInMemory(file: string, json: unknown): Promise<{ report: ScenarioReport }> {
+export async function runScenarioInMemory(
+  file: string,
+  json: unknown,
+): Promise<{ report: ScenarioReport }> {
   const report = await runScenario(
     parseScenario(json),
     async (referenceData) => {

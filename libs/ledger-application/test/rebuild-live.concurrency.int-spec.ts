@@ -32,8 +32,14 @@ describe('rebuild while commands run', () => {
       marginHistory: false,
     });
     for (let i = 0; i < ACCOUNTS; i++) {
-      await ledger.execute({ command: 'OpenAccount', accountId: `r${i}` }, { commandId: `open-${i}`, at: at() });
-      await ledger.execute({ command: 'Deposit', accountId: `r${i}`, asset: 'USDT', amount: '100' }, { commandId: `d0-${i}`, at: at() });
+      await ledger.execute(
+        { command: 'OpenAccount', accountId: `r${i}` },
+        { commandId: `open-${i}`, at: at() },
+      );
+      await ledger.execute(
+        { command: 'Deposit', accountId: `r${i}`, asset: 'USDT', amount: '100' },
+        { commandId: `d0-${i}`, at: at() },
+      );
     }
   }, 60_000);
 

@@ -8,4 +8,10 @@ import { REPO_SCENARIOS_DIR } from './scenario-files';
 import { runScenarioOnDatabase } from './scenario-harness';
 import { describeScenarioFolder } from './scenario-suite';
 
-describeScenarioFolder('repo scenarios through the full stack', REPO_SCENARIOS_DIR, 30, runScenarioOnDatabase, expectCleanDatabaseRun);
+describeScenarioFolder(
+  'repo scenarios through the full stack',
+  REPO_SCENARIOS_DIR,
+  30,
+  runScenarioOnDatabase,
+  expectCleanDatabaseRun,
+);

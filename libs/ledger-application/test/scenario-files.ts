@@ -10,5 +10,8 @@ export function scenarioFiles(dir: string): { file: string; json: unknown }[] {
   return readdirSync(dir)
     .filter((f) => f.endsWith('.json'))
     .sort()
-    .map((f) => ({ file: basename(f), json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown }));
+    .map((f) => ({
+      file: basename(f),
+      json: JSON.parse(readFileSync(join(dir, f), 'utf8')) as unknown,
+    }));
 }

@@ -1,6 +1,13 @@
 import { createTestDatabase } from '@ledger/testing';
 import type { ScenarioLedgerFactory, ScenarioReport } from '../src';
-import { Ledger, parseScenario, rebuildMarginHistory, runScenario, sqlAccountProjection, verifyLedger } from '../src';
+import {
+  Ledger,
+  parseScenario,
+  rebuildMarginHistory,
+  runScenario,
+  sqlAccountProjection,
+  verifyLedger,
+} from '../src';
 
 /**
  * Runs one scenario through the full stack (handlers, event store, SQL projections, risk saga) on a fresh test
@@ -22,13 +29,19 @@ export async function runScenarioOnDatabase(file: string, json: unknown): Promis
   const marginHistory = { accountEvents: -1, liveRows: -2, rebuiltEqualsLive: false };
   const factory: ScenarioLedgerFactory = async (referenceData) => {
     const db = await createTestDatabase(`scenario_${file.replace(/[^a-z0-9]/gi, '_')}`);
-    const ledger = await Ledger.open({ store: db.store, referenceData, projection: sqlAccountProjection });
+    const ledger = await Ledger.open({
+      store: db.store,
+      referenceData,
+      projection: sqlAccountProjection,
+    });
     return {
       ledger,
       dispose: async () => {
         await ledger.close();
         const verify = await verifyLedger(db.store);
-        verifyMismatches = verify.mismatches.map((m) => `${m.accountId} ${m.what}: ${m.diff.join('; ')}`);
+        verifyMismatches = verify.mismatches.map(
+          (m) => `${m.accountId} ${m.what}: ${m.diff.join('; ')}`,
+        );
         const live = await db.store.query(HISTORY);
         const [count] = await db.store.query<{ n: string }>(
           "SELECT count(*)::text AS n FROM events WHERE stream_id LIKE 'account-%'",
@@ -45,4 +58,3 @@ export async function runScenarioOnDatabase(file: string, json: unknown): Promis
   const report = await runScenario(parseScenario(json), factory, { file });
   return { report, verifyMismatches, marginHistory };
 }
-

@@ -19,14 +19,18 @@ export function describeScenarioFolder<R extends { report: ScenarioReport }>(
       expect(files.length).toBeGreaterThanOrEqual(minimumFiles);
     });
 
-    it.each(files.map((f) => [f.file, f.json] as const))('%s passes', async (file, json) => {
-      const result = await run(file, json);
-      const failures = result.report.steps
-        .filter((s) => !s.ok)
-        .map((s) => `${s.line}\n    ${s.failures.join('\n    ')}`);
-      expect(failures).toEqual([]);
-      expect(result.report.passed).toBe(result.report.steps.length);
-      extra(result);
-    }, timeoutMs);
+    it.each(files.map((f) => [f.file, f.json] as const))(
+      '%s passes',
+      async (file, json) => {
+        const result = await run(file, json);
+        const failures = result.report.steps
+          .filter((s) => !s.ok)
+          .map((s) => `${s.line}\n    ${s.failures.join('\n    ')}`);
+        expect(failures).toEqual([]);
+        expect(result.report.passed).toBe(result.report.steps.length);
+        extra(result);
+      },
+      timeoutMs,
+    );
   });
 }

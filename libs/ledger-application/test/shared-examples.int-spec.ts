@@ -9,4 +9,10 @@ import { SHARED_EXAMPLES_DIR } from './scenario-files';
 import { runScenarioOnDatabase } from './scenario-harness';
 import { describeScenarioFolder } from './scenario-suite';
 
-describeScenarioFolder('shared examples through the full stack', SHARED_EXAMPLES_DIR, 32, runScenarioOnDatabase, expectCleanDatabaseRun);
+describeScenarioFolder(
+  'shared examples through the full stack',
+  SHARED_EXAMPLES_DIR,
+  32,
+  runScenarioOnDatabase,
+  expectCleanDatabaseRun,
+);

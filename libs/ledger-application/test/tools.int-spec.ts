@@ -34,7 +34,8 @@ async function exported(db: TestDatabase): Promise<ExportedEvent[]> {
   return out;
 }
 
-const withoutPosition = (events: ExportedEvent[]) => events.map(({ globalPosition: _p, ...rest }) => rest);
+const withoutPosition = (events: ExportedEvent[]) =>
+  events.map(({ globalPosition: _p, ...rest }) => rest);
 
 describe('audit tools', () => {
   let source: TestDatabase;
@@ -42,11 +43,17 @@ describe('audit tools', () => {
 
   beforeAll(async () => {
     source = await createTestDatabase('tools_source');
-    const json: unknown = JSON.parse(readFileSync(join(SHARED_EXAMPLES_DIR, 'gen-8-0005.json'), 'utf8'));
+    const json: unknown = JSON.parse(
+      readFileSync(join(SHARED_EXAMPLES_DIR, 'gen-8-0005.json'), 'utf8'),
+    );
     const report = await runScenario(
       parseScenario(json),
       async (referenceData) => {
-        const ledger = await Ledger.open({ store: source.store, referenceData, projection: sqlAccountProjection });
+        const ledger = await Ledger.open({
+          store: source.store,
+          referenceData,
+          projection: sqlAccountProjection,
+        });
         return { ledger, dispose: () => ledger.close() };
       },
       { file: 'gen-8-0005.json' },
@@ -68,7 +75,9 @@ describe('audit tools', () => {
 
   it('verify names a tampered projection row, and a rebuild mends it', async () => {
     await source.store.withTransaction((tx) =>
-      tx.query(`UPDATE account_wallets SET balance = balance + 1 WHERE account_id = 'a1' AND asset = 'USDC'`),
+      tx.query(
+        `UPDATE account_wallets SET balance = balance + 1 WHERE account_id = 'a1' AND asset = 'USDC'`,
+      ),
     );
     const tampered = await verifyLedger(source.store);
     expect(tampered.mismatches.map((m) => [m.accountId, m.what])).toEqual([['a1', 'projection']]);
@@ -103,11 +112,15 @@ describe('audit tools', () => {
     try {
       const firstHalf = events.slice(0, Math.floor(events.length / 2));
       await importEvents(target.store, firstHalf);
-      const depositIndex = events.findIndex((e, i) => i < firstHalf.length && e.type === 'Deposited');
+      const depositIndex = events.findIndex(
+        (e, i) => i < firstHalf.length && e.type === 'Deposited',
+      );
       const conflicting = events.map((e, i) =>
         i === depositIndex ? { ...e, data: { ...e.data, amount: '999999' } } : e,
       );
-      await expect(importEvents(target.store, conflicting)).rejects.toBeInstanceOf(ImportConflictError);
+      await expect(importEvents(target.store, conflicting)).rejects.toBeInstanceOf(
+        ImportConflictError,
+      );
       const gapped = events.filter((_, i) => i !== firstHalf.length + 1);
       await expect(importEvents(target.store, gapped)).rejects.toThrow(/expects version/);
       expect(await exported(target)).toHaveLength(firstHalf.length);
@@ -124,8 +137,10 @@ describe('audit tools', () => {
     await projected.loadFromProjections(source.store, ref);
     expect(projected.all()).toEqual(folded.all());
     expect(folded.all().length).toBeGreaterThanOrEqual(2);
-    for (const symbol of Object.keys(ref.symbols)) expect(projected.holdersOf(symbol)).toEqual(folded.holdersOf(symbol));
-    for (const asset of Object.keys(ref.assets)) expect(projected.holdersOfAsset(asset)).toEqual(folded.holdersOfAsset(asset));
+    for (const symbol of Object.keys(ref.symbols))
+      expect(projected.holdersOf(symbol)).toEqual(folded.holdersOf(symbol));
+    for (const asset of Object.keys(ref.assets))
+      expect(projected.holdersOfAsset(asset)).toEqual(folded.holdersOfAsset(asset));
     expect(Object.keys(ref.symbols).some((s) => folded.holdersOf(s).length > 0)).toBe(true);
   });
 
@@ -135,7 +150,8 @@ describe('audit tools', () => {
     expect(steps.map((s) => s.event.type)).toEqual(stream.map((e) => e.type));
     const deposit = steps.find((s) => s.event.type === 'Deposited');
     const amount = deposit?.event.data.amount;
-    if (typeof amount !== 'string') throw new Error('a Deposited event carries its amount as a string');
+    if (typeof amount !== 'string')
+      throw new Error('a Deposited event carries its amount as a string');
     expect(deposit?.changes.some((c) => c.startsWith('wallet.') && c.endsWith(amount))).toBe(true);
     const upTo = steps[2]?.event.globalPosition ?? 0n;
     expect(await replayAccount(source.store, 'a1', { position: upTo })).toHaveLength(3);

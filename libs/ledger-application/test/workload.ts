@@ -104,7 +104,8 @@ export function generateWorkload(options: WorkloadOptions): WorkloadCommand[] {
     push({ command: 'Deposit', accountId: id, asset: 'BTC', amount: dp(between(1.5, 2.5), 3) });
     push({ command: 'Deposit', accountId: id, asset: 'USDT', amount: dp(between(500, 1500), 2) });
   }
-  if (options.funding ?? true) push({ command: 'SetFundingRate', symbol: 'BTCUSDT', rate: '0.0001' });
+  if (options.funding ?? true)
+    push({ command: 'SetFundingRate', symbol: 'BTCUSDT', rate: '0.0001' });
 
   const fill = (accountId: string, symbol: string, quantity: number, side?: string): void => {
     const p = prices[symbol] ?? 1;
@@ -124,10 +125,23 @@ export function generateWorkload(options: WorkloadOptions): WorkloadCommand[] {
     const r = random();
     if (r < rejectShare) {
       const kind = pick(['ghost', 'withdraw', 'leverage'] as const);
-      if (kind === 'ghost') push({ command: 'Deposit', accountId: 'ghost', asset: 'USDT', amount: '10' }, true);
+      if (kind === 'ghost')
+        push({ command: 'Deposit', accountId: 'ghost', asset: 'USDT', amount: '10' }, true);
       else if (kind === 'withdraw')
-        push({ command: 'Withdraw', accountId: pick([...singles, ...multis]), asset: 'USDT', amount: '1000000000' }, true);
-      else push({ command: 'SetLeverage', accountId: pick(singles), symbol: 'BTCUSDT', leverage: 1000 }, true);
+        push(
+          {
+            command: 'Withdraw',
+            accountId: pick([...singles, ...multis]),
+            asset: 'USDT',
+            amount: '1000000000',
+          },
+          true,
+        );
+      else
+        push(
+          { command: 'SetLeverage', accountId: pick(singles), symbol: 'BTCUSDT', leverage: 1000 },
+          true,
+        );
     } else if (r < 0.33) {
       const symbol = pick(['BTCUSDT', 'BTCUSDT', 'BTCUSDC', 'BNBUSDT']);
       // Now and then a shock, so high-leverage positions get liquidated.
@@ -151,17 +165,42 @@ export function generateWorkload(options: WorkloadOptions): WorkloadCommand[] {
       }
     } else if (r < 0.84) {
       if (singles.length > 0 && random() < 0.6)
-        push({ command: 'Deposit', accountId: pick(singles), asset: 'USDT', amount: dp(between(200, 2500), 2) });
+        push({
+          command: 'Deposit',
+          accountId: pick(singles),
+          asset: 'USDT',
+          amount: dp(between(200, 2500), 2),
+        });
       else if (multis.length > 0)
         push(
           random() < 0.5
-            ? { command: 'Deposit', accountId: pick(multis), asset: 'BTC', amount: dp(between(0.05, 0.4), 3) }
-            : { command: 'Deposit', accountId: pick(multis), asset: 'USDT', amount: dp(between(200, 3000), 2) },
+            ? {
+                command: 'Deposit',
+                accountId: pick(multis),
+                asset: 'BTC',
+                amount: dp(between(0.05, 0.4), 3),
+              }
+            : {
+                command: 'Deposit',
+                accountId: pick(multis),
+                asset: 'USDT',
+                amount: dp(between(200, 3000), 2),
+              },
         );
     } else if (r < 0.96) {
-      push({ command: 'Withdraw', accountId: pick([...singles, ...multis]), asset: 'USDT', amount: dp(between(10, 800), 2) });
+      push({
+        command: 'Withdraw',
+        accountId: pick([...singles, ...multis]),
+        asset: 'USDT',
+        amount: dp(between(10, 800), 2),
+      });
     } else if (options.funding ?? true) {
-      if (random() < 0.5) push({ command: 'SetFundingRate', symbol: 'BTCUSDT', rate: dp(between(-0.0005, 0.0005), 6) });
+      if (random() < 0.5)
+        push({
+          command: 'SetFundingRate',
+          symbol: 'BTCUSDT',
+          rate: dp(between(-0.0005, 0.0005), 6),
+        });
       else push({ command: 'SettleFunding', symbol: 'BTCUSDT' });
     }
   }

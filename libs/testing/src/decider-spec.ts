@@ -10,8 +10,21 @@
  * events, so an event `evolve` cannot apply fails the spec. `thenThrows` asserts a LedgerDomainError with that
  * stable code (and the field / Binance code when given): a rejection appends nothing.
  */
-import type { AccountCommand, AccountEvent, AccountState, DecideContext, MarketView, ReferenceData } from '@ledger/margin-domain';
-import { EMPTY_MARKET, LedgerDomainError, decide, evolve, initialAccountState } from '@ledger/margin-domain';
+import type {
+  AccountCommand,
+  AccountEvent,
+  AccountState,
+  DecideContext,
+  MarketView,
+  ReferenceData,
+} from '@ledger/margin-domain';
+import {
+  EMPTY_MARKET,
+  LedgerDomainError,
+  decide,
+  evolve,
+  initialAccountState,
+} from '@ledger/margin-domain';
 
 import { DEFAULT_ACCOUNT_ID } from './builders/account';
 import { shippedReferenceData } from './builders/reference-data';
@@ -23,7 +36,11 @@ export interface ThrowsDetails {
 
 export interface WhenStage {
   /** The decided events equal `expected` exactly (and fold), or `expected` is a check over them. */
-  then(expected: AccountEvent[] | ((events: AccountEvent[], after: AccountState, before: AccountState) => void)): void;
+  then(
+    expected:
+      | AccountEvent[]
+      | ((events: AccountEvent[], after: AccountState, before: AccountState) => void),
+  ): void;
   /** decide throws a LedgerDomainError with this code (and details); nothing is appended. */
   thenThrows(code: string, details?: ThrowsDetails): void;
   /** The LedgerDomainError decide throws (fails if it decides events or throws anything else). */
@@ -47,7 +64,11 @@ export interface GivenStage {
 
 export function foldEvents(events: readonly AccountEvent[], from?: AccountState): AccountState {
   const opened = events.find((e) => e.type === 'AccountOpened');
-  let state = from ?? initialAccountState(opened?.type === 'AccountOpened' ? opened.data.accountId : DEFAULT_ACCOUNT_ID);
+  let state =
+    from ??
+    initialAccountState(
+      opened?.type === 'AccountOpened' ? opened.data.accountId : DEFAULT_ACCOUNT_ID,
+    );
   for (const event of events) state = evolve(state, event);
   return state;
 }
@@ -61,12 +82,17 @@ function stage(events: readonly AccountEvent[], context: DecideContext): GivenSt
   return {
     context,
     state,
-    with: (ctx) => stage(events, { ref: ctx.ref ?? context.ref, market: ctx.market ?? context.market }),
+    with: (ctx) =>
+      stage(events, { ref: ctx.ref ?? context.ref, market: ctx.market ?? context.market }),
     when: (command) => whenStage(state(), command, context),
   };
 }
 
-function whenStage(before: AccountState, command: AccountCommand, context: DecideContext): WhenStage {
+function whenStage(
+  before: AccountState,
+  command: AccountCommand,
+  context: DecideContext,
+): WhenStage {
   const run = (): AccountEvent[] => decide(command, before, context);
   const after = (decided: AccountEvent[]): AccountState => foldEvents(decided, before);
   return {
@@ -105,6 +131,8 @@ function whenStage(before: AccountState, command: AccountCommand, context: Decid
 }
 
 /** A DecideContext from parts (default: shipped reference data, empty market). */
-export function decideContext(parts: { ref?: ReferenceData; market?: MarketView } = {}): DecideContext {
+export function decideContext(
+  parts: { ref?: ReferenceData; market?: MarketView } = {},
+): DecideContext {
   return { ref: parts.ref ?? shippedReferenceData(), market: parts.market ?? EMPTY_MARKET };
 }

@@ -43,7 +43,8 @@ export function accountNotFound(accountId: string): NotFoundException {
 /** An account key may act only on its own account; anything else answers as if the account did not exist. */
 export function assertAccountAccess(principal: ApiPrincipal | undefined, accountId: string): void {
   if (!principal) throw new UnauthorizedException('an API key is required');
-  if (principal.role === 'account' && principal.accountId !== accountId) throw accountNotFound(accountId);
+  if (principal.role === 'account' && principal.accountId !== accountId)
+    throw accountNotFound(accountId);
 }
 
 /**
@@ -62,11 +63,15 @@ export class ApiKeyGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, targets)) return true;
     const request = context.switchToHttp().getRequest<ApiRequest>();
     const key = apiKeyOf(request.headers);
-    if (key === undefined) throw new UnauthorizedException('an API key is required (Authorization: Bearer <key>)');
+    if (key === undefined)
+      throw new UnauthorizedException('an API key is required (Authorization: Bearer <key>)');
     const principal = key.length > MAX_API_KEY_LENGTH ? null : await this.keys.resolve(key);
     if (!principal) throw new UnauthorizedException('the API key is not valid');
     request.principal = principal;
-    if (this.reflector.getAllAndOverride<boolean>(OPERATOR_ONLY, targets) && principal.role !== 'operator') {
+    if (
+      this.reflector.getAllAndOverride<boolean>(OPERATOR_ONLY, targets) &&
+      principal.role !== 'operator'
+    ) {
       throw new ForbiddenException('this endpoint needs an operator key');
     }
     const accountId = request.params?.accountId;

@@ -49,7 +49,11 @@ export class AccountsController {
 
   @Post()
   @ApiCommand('OpenAccount', 'Open an account (an account key may open only its own account)')
-  async open(@Req() request: ApiRequest, @Res() reply: ApiReply, @Body() body: unknown): Promise<void> {
+  async open(
+    @Req() request: ApiRequest,
+    @Res() reply: ApiReply,
+    @Body() body: unknown,
+  ): Promise<void> {
     const accountId = (body as { accountId?: unknown } | null)?.accountId;
     if (typeof accountId === 'string') assertAccountAccess(request.principal, accountId);
     else if (request.principal?.role === 'account') throw accountNotFound(String(accountId));
@@ -62,9 +66,18 @@ export class AccountsController {
   }
 
   @Get(':accountId')
-  @ApiOperation({ summary: "The account's margin state (Binance field names), now or as of a point" })
-  @ApiQuery({ name: 'asOf', required: false, description: 'ISO time (inclusive) or a global position (integer)' })
-  async state(@Param('accountId') accountId: string, @Query('asOf') asOf?: unknown): Promise<AccountView> {
+  @ApiOperation({
+    summary: "The account's margin state (Binance field names), now or as of a point",
+  })
+  @ApiQuery({
+    name: 'asOf',
+    required: false,
+    description: 'ISO time (inclusive) or a global position (integer)',
+  })
+  async state(
+    @Param('accountId') accountId: string,
+    @Query('asOf') asOf?: unknown,
+  ): Promise<AccountView> {
     const view = await this.queries.execute(new GetAccountViewQuery(accountId, parseAsOf(asOf)));
     if (!view) throw accountNotFound(accountId);
     return view;
@@ -72,8 +85,16 @@ export class AccountsController {
 
   @Get(':accountId/events')
   @ApiOperation({ summary: "The account's events in order, a page at a time" })
-  @ApiQuery({ name: 'after', required: false, description: 'Cursor: the `next` of the previous page' })
-  @ApiQuery({ name: 'limit', required: false, description: `1–${EVENTS_LIMIT_MAX} (default ${EVENTS_LIMIT_DEFAULT})` })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'Cursor: the `next` of the previous page',
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `1–${EVENTS_LIMIT_MAX} (default ${EVENTS_LIMIT_DEFAULT})`,
+  })
   async events(
     @Param('accountId') accountId: string,
     @Query('after') after?: unknown,
@@ -82,22 +103,39 @@ export class AccountsController {
     if (!ACCOUNT_ID_PATTERN.test(accountId)) throw accountNotFound(accountId);
     const afterVersion = parseCursor(after);
     const page = await this.queries.execute(
-      new ListAccountEventsQuery(accountId, afterVersion, parseLimit(limit, EVENTS_LIMIT_DEFAULT, EVENTS_LIMIT_MAX)),
+      new ListAccountEventsQuery(
+        accountId,
+        afterVersion,
+        parseLimit(limit, EVENTS_LIMIT_DEFAULT, EVENTS_LIMIT_MAX),
+      ),
     );
     if (afterVersion === 0 && page.events.length === 0) throw accountNotFound(accountId);
-    return { events: page.events, next: String(page.lastVersion ?? afterVersion), hasMore: page.hasMore };
+    return {
+      events: page.events,
+      next: String(page.lastVersion ?? afterVersion),
+      hasMore: page.hasMore,
+    };
   }
 
   @Get(':accountId/margin-history')
   @ApiOperation({
-    summary: 'Margin figures after each account event, for charts (the async margin_history projection)',
+    summary:
+      'Margin figures after each account event, for charts (the async margin_history projection)',
     description:
       'One point per event of the account, in global-position order. Pages: pass `next` as `after` while `hasMore`.',
   })
   @ApiQuery({ name: 'from', required: false, description: 'ISO time (inclusive)' })
   @ApiQuery({ name: 'to', required: false, description: 'ISO time (inclusive)' })
-  @ApiQuery({ name: 'after', required: false, description: 'Cursor: the `next` of the previous page (a global position)' })
-  @ApiQuery({ name: 'limit', required: false, description: `1–${HISTORY_LIMIT_MAX} (default ${HISTORY_LIMIT_DEFAULT})` })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    description: 'Cursor: the `next` of the previous page (a global position)',
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    description: `1–${HISTORY_LIMIT_MAX} (default ${HISTORY_LIMIT_DEFAULT})`,
+  })
   async history(
     @Param('accountId') accountId: string,
     @Query('from') from?: unknown,
@@ -131,20 +169,34 @@ export class AccountsController {
 
   @Post(':accountId/withdrawals')
   @ApiCommand('Withdraw', 'Withdraw collateral (up to maxWithdrawAmount)', ['accountId'])
-  withdraw(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
+  withdraw(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
     return this.command(q, r, { command: 'Withdraw', accountId: id });
   }
 
   @Post(':accountId/fills')
-  @ApiCommand('Fill', 'Book a fill: opens, increases, reduces, closes or flips a position', ['accountId'])
+  @ApiCommand('Fill', 'Book a fill: opens, increases, reduces, closes or flips a position', [
+    'accountId',
+  ])
   fill(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
     return this.command(q, r, { command: 'Fill', accountId: id });
   }
 
   @Post(':accountId/orders')
   @ApiCommand('PlaceOrder', 'Place an order (a margin reservation)', ['accountId'])
-  placeOrder(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
-    return this.command(q, r, { command: 'PlaceOrder', accountId: id, successStatus: HttpStatus.CREATED });
+  placeOrder(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
+    return this.command(q, r, {
+      command: 'PlaceOrder',
+      accountId: id,
+      successStatus: HttpStatus.CREATED,
+    });
   }
 
   @Post(':accountId/orders/:orderId/cancel')
@@ -159,7 +211,10 @@ export class AccountsController {
   }
 
   @Delete(':accountId/orders/:orderId')
-  @ApiCommand('CancelOrder', 'Cancel an open order (same as POST …/cancel)', ['accountId', 'orderId'])
+  @ApiCommand('CancelOrder', 'Cancel an open order (same as POST …/cancel)', [
+    'accountId',
+    'orderId',
+  ])
   deleteOrder(
     @Req() q: ApiRequest,
     @Res() r: ApiReply,
@@ -171,13 +226,21 @@ export class AccountsController {
 
   @Post(':accountId/leverage')
   @ApiCommand('SetLeverage', "Set a symbol's leverage", ['accountId'])
-  leverage(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
+  leverage(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
     return this.command(q, r, { command: 'SetLeverage', accountId: id });
   }
 
   @Post(':accountId/margin-type')
   @ApiCommand('SetMarginType', "Set a symbol's margin type (CROSSED or ISOLATED)", ['accountId'])
-  marginType(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
+  marginType(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
     return this.command(q, r, { command: 'SetMarginType', accountId: id });
   }
 
@@ -188,10 +251,16 @@ export class AccountsController {
   }
 
   @Post(':accountId/asset-mode')
-  @ApiCommand('SwitchAssetMode', 'Switch between Single-Asset and Multi-Assets Mode: { "assetMode": "SINGLE" | "MULTI" }', [
-    'accountId',
-  ])
-  switchAssetMode(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
+  @ApiCommand(
+    'SwitchAssetMode',
+    'Switch between Single-Asset and Multi-Assets Mode: { "assetMode": "SINGLE" | "MULTI" }',
+    ['accountId'],
+  )
+  switchAssetMode(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
     return this.command(q, r, { command: 'SwitchAssetMode', accountId: id });
   }
 
@@ -203,7 +272,11 @@ export class AccountsController {
 
   @Post(':accountId/position-mode')
   @ApiCommand('SetPositionMode', 'Set ONE_WAY or HEDGE', ['accountId'])
-  setPositionMode(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
+  setPositionMode(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
     return this.command(q, r, { command: 'SetPositionMode', accountId: id });
   }
 
@@ -215,15 +288,25 @@ export class AccountsController {
 
   @Post(':accountId/vip-level')
   @ApiCommand('SetVipLevel', 'Set the VIP level (0–9)', ['accountId'])
-  setVipLevel(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
+  setVipLevel(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
     return this.command(q, r, { command: 'SetVipLevel', accountId: id });
   }
 
   @Post(':accountId/isolated-margin')
-  @ApiCommand('AdjustIsolatedMargin', "Add (positive) or remove (negative) an isolated position's margin", [
-    'accountId',
-  ])
-  isolatedMargin(@Req() q: ApiRequest, @Res() r: ApiReply, @Param('accountId') id: string): Promise<void> {
+  @ApiCommand(
+    'AdjustIsolatedMargin',
+    "Add (positive) or remove (negative) an isolated position's margin",
+    ['accountId'],
+  )
+  isolatedMargin(
+    @Req() q: ApiRequest,
+    @Res() r: ApiReply,
+    @Param('accountId') id: string,
+  ): Promise<void> {
     return this.command(q, r, { command: 'AdjustIsolatedMargin', accountId: id });
   }
 
@@ -248,13 +331,21 @@ export function parseAsOf(value: unknown): AsOf | undefined {
 function parseCursor(value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value === 'string' && /^\d{1,9}$/.test(value)) return Number(value);
-  throw new LedgerDomainError('INVALID_CURSOR', 'after must be the `next` cursor of a previous page', { field: 'after' });
+  throw new LedgerDomainError(
+    'INVALID_CURSOR',
+    'after must be the `next` cursor of a previous page',
+    { field: 'after' },
+  );
 }
 
 /** The margin history's cursor: the global position of the last point of the previous page. */
 function parsePositionCursor(value: unknown): bigint {
   if (typeof value === 'string' && /^\d{1,18}$/.test(value)) return BigInt(value);
-  throw new LedgerDomainError('INVALID_CURSOR', 'after must be the `next` cursor of a previous page', { field: 'after' });
+  throw new LedgerDomainError(
+    'INVALID_CURSOR',
+    'after must be the `next` cursor of a previous page',
+    { field: 'after' },
+  );
 }
 
 function parseLimit(value: unknown, fallback: number, maximum: number): number {
@@ -263,5 +354,7 @@ function parseLimit(value: unknown, fallback: number, maximum: number): number {
     const limit = Number(value);
     if (limit >= 1 && limit <= maximum) return limit;
   }
-  throw new LedgerDomainError('INVALID_LIMIT', `limit must be an integer from 1 to ${maximum}`, { field: 'limit' });
+  throw new LedgerDomainError('INVALID_LIMIT', `limit must be an integer from 1 to ${maximum}`, {
+    field: 'limit',
+  });
 }

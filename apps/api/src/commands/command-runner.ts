@@ -45,7 +45,10 @@ export interface CommandRequest {
 @Injectable()
 export class CommandRunner {
   private readonly logger = new Logger('Commands');
-  private readonly inFlight = new Map<string, { requestHash: string; response: Promise<StoredResponse> }>();
+  private readonly inFlight = new Map<
+    string,
+    { requestHash: string; response: Promise<StoredResponse> }
+  >();
 
   constructor(
     private readonly commandBus: CommandBus,
@@ -62,7 +65,10 @@ export class CommandRunner {
     if (header === undefined) return this.execute(request, spec, `api:${randomUUID()}`, path);
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(header)) {
       throw new HttpException(
-        { code: 'INVALID_IDEMPOTENCY_KEY', message: 'Idempotency-Key must be 1–255 printable ASCII characters' },
+        {
+          code: 'INVALID_IDEMPOTENCY_KEY',
+          message: 'Idempotency-Key must be 1–255 printable ASCII characters',
+        },
         HttpStatus.BAD_REQUEST,
       );
     }
@@ -99,7 +105,11 @@ export class CommandRunner {
     const response = await this.execute(request, spec, commandId, path);
     // A conflict or a server error is not an answer to keep: the client retries with the same key.
     if (!isFinal(response.status)) return response;
-    return this.idempotency.saveFirst(keyId, idempotencyKey, { ...response, requestHash, commandId });
+    return this.idempotency.saveFirst(keyId, idempotencyKey, {
+      ...response,
+      requestHash,
+      commandId,
+    });
   }
 
   private async execute(
@@ -120,7 +130,8 @@ export class CommandRunner {
         }),
       );
       const resultAccountId = spec.accountId ?? spec.resultAccountId;
-      const account = resultAccountId === undefined ? undefined : await this.ledger.accountView(resultAccountId);
+      const account =
+        resultAccountId === undefined ? undefined : await this.ledger.accountView(resultAccountId);
       this.metrics.commands.inc({ command: spec.command, outcome: 'accepted' });
       if (outcome.events.length > 0) this.metrics.appendBatchEvents.observe(outcome.events.length);
       return {
@@ -135,7 +146,10 @@ export class CommandRunner {
     } catch (error) {
       if (error instanceof LedgerClosingError) {
         throw new HttpException(
-          { code: 'SHUTTING_DOWN', message: 'the server is shutting down; retry with the same Idempotency-Key' },
+          {
+            code: 'SHUTTING_DOWN',
+            message: 'the server is shutting down; retry with the same Idempotency-Key',
+          },
           HttpStatus.SERVICE_UNAVAILABLE,
         );
       }
@@ -144,15 +158,30 @@ export class CommandRunner {
       this.metrics.commands.inc({ command: spec.command, outcome });
       if (problem.status >= 500) {
         this.logger.error(
-          JSON.stringify({ msg: 'command failed', command: spec.command, commandId, correlationId: request.id }),
+          JSON.stringify({
+            msg: 'command failed',
+            command: spec.command,
+            commandId,
+            correlationId: request.id,
+          }),
           error instanceof Error ? error.stack : String(error),
         );
       } else {
         this.logger.log(
-          JSON.stringify({ msg: 'command rejected', command: spec.command, code: problem.code, commandId, correlationId: request.id }),
+          JSON.stringify({
+            msg: 'command rejected',
+            command: spec.command,
+            code: problem.code,
+            commandId,
+            correlationId: request.id,
+          }),
         );
       }
-      return { status: problem.status, contentType: PROBLEM_CONTENT_TYPE, body: JSON.stringify(problem) };
+      return {
+        status: problem.status,
+        contentType: PROBLEM_CONTENT_TYPE,
+        body: JSON.stringify(problem),
+      };
     } finally {
       stopTimer();
     }
@@ -163,7 +192,8 @@ function keyReused(): HttpException {
   return new HttpException(
     {
       code: 'IDEMPOTENCY_KEY_REUSED',
-      message: 'this Idempotency-Key was used with a different request; use a new key for a new request',
+      message:
+        'this Idempotency-Key was used with a different request; use a new key for a new request',
     },
     HttpStatus.UNPROCESSABLE_ENTITY,
   );
@@ -189,14 +219,23 @@ export function commandInputOf(
   }
   const { at, command, ...rest } = fields as Record<string, unknown>;
   if (command !== undefined) {
-    throw new LedgerDomainError('UNKNOWN_FIELD', 'the command is named by the endpoint, not the body', {
-      field: 'command',
-    });
+    throw new LedgerDomainError(
+      'UNKNOWN_FIELD',
+      'the command is named by the endpoint, not the body',
+      {
+        field: 'command',
+      },
+    );
   }
   const time = at === undefined ? undefined : normalizeTime(at);
-  for (const [name, value] of Object.entries({ ...spec.pathFields, ...(spec.accountId === undefined ? {} : { accountId: spec.accountId }) })) {
+  for (const [name, value] of Object.entries({
+    ...spec.pathFields,
+    ...(spec.accountId === undefined ? {} : { accountId: spec.accountId }),
+  })) {
     if (name in rest && rest[name] !== value) {
-      throw new LedgerDomainError('INVALID_FIELD', `${name} in the body differs from the path`, { field: name });
+      throw new LedgerDomainError('INVALID_FIELD', `${name} in the body differs from the path`, {
+        field: name,
+      });
     }
     rest[name] = value;
   }

@@ -4,7 +4,11 @@ import type { CommandName } from '@ledger/ledger-application';
 import { commandBodySchema } from './open-api-schemas';
 
 /** OpenAPI documentation of a command endpoint: the body from COMMAND_FIELDS, the Idempotency-Key, the answers. */
-export function ApiCommand(command: CommandName, summary: string, fromPath: string[] = []): MethodDecorator {
+export function ApiCommand(
+  command: CommandName,
+  summary: string,
+  fromPath: string[] = [],
+): MethodDecorator {
   return applyDecorators(
     ApiOperation({ summary, description: `Runs the ledger command \`${command}\`.` }),
     ApiBody({ schema: commandBodySchema(command, fromPath), required: false }),
@@ -16,7 +20,10 @@ export function ApiCommand(command: CommandName, summary: string, fromPath: stri
         'byte for byte; the same key with a different body answers 422.',
     }),
     ApiResponse({ status: 200, description: '{ commandId, events, account? }' }),
-    ApiResponse({ status: 400, description: 'Rejected (Problem Details with `code`); nothing was appended' }),
+    ApiResponse({
+      status: 400,
+      description: 'Rejected (Problem Details with `code`); nothing was appended',
+    }),
     ApiResponse({ status: 401, description: 'No or unknown API key' }),
     ApiResponse({ status: 404, description: 'No such account for this key' }),
     ApiResponse({ status: 422, description: 'IDEMPOTENCY_KEY_REUSED' }),

@@ -31,14 +31,18 @@ export function canonicalJson(value: unknown): string {
   if (value !== null && typeof value === 'object') {
     const entries = Object.keys(value)
       .sort()
-      .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+      .map(
+        (key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`,
+      );
     return `{${entries.join(',')}}`;
   }
   return JSON.stringify(value) ?? 'undefined';
 }
 
 export function requestHashOf(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`, 'utf8').digest('hex');
+  return createHash('sha256')
+    .update(`${method} ${path}\n${canonicalJson(body ?? null)}`, 'utf8')
+    .digest('hex');
 }
 
 /** The `idempotency_responses` table (migration CreateApiTables), outside the event store. */
@@ -69,13 +73,25 @@ export class IdempotencyStore {
   }
 
   /** Keeps the first response; when another process stored one first, returns that one instead. */
-  async saveFirst(keyId: string, idempotencyKey: string, record: IdempotencyRecord): Promise<IdempotencyRecord> {
+  async saveFirst(
+    keyId: string,
+    idempotencyKey: string,
+    record: IdempotencyRecord,
+  ): Promise<IdempotencyRecord> {
     const inserted = await this.store.query(
       `INSERT INTO idempotency_responses
          (api_key_id, idempotency_key, request_hash, command_id, status_code, content_type, body)
        VALUES ($1, $2, $3, $4, $5, $6, $7)
        ON CONFLICT (api_key_id, idempotency_key) DO NOTHING RETURNING 1 AS inserted`,
-      [keyId, idempotencyKey, record.requestHash, record.commandId, record.status, record.contentType, record.body],
+      [
+        keyId,
+        idempotencyKey,
+        record.requestHash,
+        record.commandId,
+        record.status,
+        record.contentType,
+        record.body,
+      ],
     );
     if (inserted.length > 0) return record;
     return (await this.find(keyId, idempotencyKey)) ?? record;

@@ -23,7 +23,9 @@ export class MarginHistoryReader {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
   async accountExists(accountId: string): Promise<boolean> {
-    const rows = await this.store.query('SELECT 1 FROM accounts WHERE account_id = $1', [accountId]);
+    const rows = await this.store.query('SELECT 1 FROM accounts WHERE account_id = $1', [
+      accountId,
+    ]);
     return rows.length > 0;
   }
 
@@ -55,7 +57,13 @@ export class MarginHistoryReader {
           AND ($4::bigint IS NULL OR global_position > $4::bigint)
         ORDER BY global_position
         LIMIT $5`,
-      [accountId, range.from ?? null, range.to ?? null, range.after?.toString() ?? null, range.limit],
+      [
+        accountId,
+        range.from ?? null,
+        range.to ?? null,
+        range.after?.toString() ?? null,
+        range.limit,
+      ],
     );
     return rows.map((row) => ({
       globalPosition: row.global_position,
@@ -66,7 +74,8 @@ export class MarginHistoryReader {
       totalMarginBalance: row.total_margin_balance,
       totalMaintMargin: row.total_maint_margin,
       marginRatio: row.margin_ratio,
-      wallets: typeof row.wallets === 'string' ? (JSON.parse(row.wallets) as JsonValue) : row.wallets,
+      wallets:
+        typeof row.wallets === 'string' ? (JSON.parse(row.wallets) as JsonValue) : row.wallets,
     }));
   }
 }

@@ -35,7 +35,10 @@ export class MarketController {
   }
 
   @Post('funding-settlements')
-  @ApiCommand('SettleFunding', 'Settle funding for every open position in a symbol (rate: the last one set)')
+  @ApiCommand(
+    'SettleFunding',
+    'Settle funding for every open position in a symbol (rate: the last one set)',
+  )
   settleFunding(@Req() q: ApiRequest, @Res() r: ApiReply): Promise<void> {
     return this.command(q, r, { command: 'SettleFunding' });
   }
@@ -66,11 +69,16 @@ export class ReferenceDataController {
   @Post()
   @ApiCommand('PublishReferenceData', 'Publish a new reference-data version, in force from `at`')
   async publish(@Req() request: ApiRequest, @Res() reply: ApiReply): Promise<void> {
-    sendStored(reply, await this.runner.run(request, { command: 'PublishReferenceData', successStatus: 201 }));
+    sendStored(
+      reply,
+      await this.runner.run(request, { command: 'PublishReferenceData', successStatus: 201 }),
+    );
   }
 
   @Get()
-  @ApiOperation({ summary: 'Every published version, oldest first, with the time it is in force from' })
+  @ApiOperation({
+    summary: 'Every published version, oldest first, with the time it is in force from',
+  })
   async list(): Promise<{ versions: ReferenceDataVersion[] }> {
     const events = await this.ledger.store.readStream(REFERENCE_DATA_STREAM);
     return {

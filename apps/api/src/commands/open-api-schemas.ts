@@ -30,7 +30,10 @@ const FIELD_SCHEMAS: Record<string, Schema> = {
   side: oneOf('BUY', 'SELL'),
   quantity: { ...DECIMAL, example: '0.01' },
   price: { ...DECIMAL, example: '60000' },
-  fee: { ...DECIMAL, description: 'Commission amount in the margin asset; absent: the fee schedule' },
+  fee: {
+    ...DECIMAL,
+    description: 'Commission amount in the margin asset; absent: the fee schedule',
+  },
   maker: { type: 'boolean' },
   positionSide: oneOf('BOTH', 'LONG', 'SHORT'),
   orderId: text('Order id', 'o-1'),

@@ -46,7 +46,10 @@ export class DatabaseHealthIndicator {
       .attempt(async () => {
         const lags = Object.fromEntries(await subscriptionLags(this.database.store));
         const behind = Object.entries(lags).filter(([, lag]) => lag > maxLag);
-        if (behind.length > 0) throw new Error(`consumers behind by more than ${maxLag} events: ${behind.map(([name]) => name).join(', ')}`);
+        if (behind.length > 0)
+          throw new Error(
+            `consumers behind by more than ${maxLag} events: ${behind.map(([name]) => name).join(', ')}`,
+          );
         return { lag: lags };
       })
       .withTimeout(HEALTH_PROBE_TIMEOUT_MS);

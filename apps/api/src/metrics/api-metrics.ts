@@ -47,7 +47,10 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
-  constructor(@Inject(EVENT_STORE) eventStore: EventStore, @Inject(LEDGER) ledger: SagaMetricsSource) {
+  constructor(
+    @Inject(EVENT_STORE) eventStore: EventStore,
+    @Inject(LEDGER) ledger: SagaMetricsSource,
+  ) {
     new Gauge({
       name: 'ledger_subscription_lag_events',
       help: "Committed events after each durable consumer's checkpoint",
@@ -55,10 +58,15 @@ export class ApiMetrics {
       registers: [this.registry],
       async collect() {
         this.reset();
-        for (const [consumer, lag] of await subscriptionLags(eventStore)) this.set({ consumer }, lag);
+        for (const [consumer, lag] of await subscriptionLags(eventStore))
+          this.set({ consumer }, lag);
       },
     });
-    const sagaCounter = (name: string, help: string, read: (m: RiskSagaMetrics) => number): void => {
+    const sagaCounter = (
+      name: string,
+      help: string,
+      read: (m: RiskSagaMetrics) => number,
+    ): void => {
       new Counter({
         name,
         help,
@@ -66,7 +74,9 @@ export class ApiMetrics {
         collect() {
           // The saga owns the count (monotonic while the process lives): mirror it at each scrape.
           this.reset();
-          const value = read(ledger.sagaMetrics() ?? { autoExchanges: 0, liquidations: 0, rejected: 0 });
+          const value = read(
+            ledger.sagaMetrics() ?? { autoExchanges: 0, liquidations: 0, rejected: 0 },
+          );
           if (value > 0) this.inc(value);
         },
       });

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { EventBus, ofType } from '@nestjs/cqrs';
 import {
   type Checkpoint,
@@ -8,7 +14,13 @@ import {
   checkpointOf,
   formatCheckpoint,
 } from '@ledger/event-store';
-import { LEDGER, type Ledger, accountIdOf, accountStream, toJson } from '@ledger/ledger-application';
+import {
+  LEDGER,
+  type Ledger,
+  accountIdOf,
+  accountStream,
+  toJson,
+} from '@ledger/ledger-application';
 import type { Subscription } from 'rxjs';
 
 /** Where a client writes: the raw Node response of a hijacked Fastify reply. */
@@ -61,7 +73,9 @@ export class LiveStreams implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.subscription = this.eventBus.pipe(ofType(LedgerEventRecorded)).subscribe(() => this.wakeAll());
+    this.subscription = this.eventBus
+      .pipe(ofType(LedgerEventRecorded))
+      .subscribe(() => this.wakeAll());
     this.poll = setInterval(() => this.wakeAll(), POLL_INTERVAL_MS);
     this.poll.unref();
     this.heartbeat = setInterval(() => {
@@ -138,7 +152,9 @@ export class LiveStreams implements OnModuleInit, OnModuleDestroy {
       const figures: unknown[] = [];
       for (const e of events) {
         const accountId = accountIdOf(e.streamId);
-        figures.push(accountId === undefined ? undefined : await this.marginAfter(accountId, e.globalPosition));
+        figures.push(
+          accountId === undefined ? undefined : await this.marginAfter(accountId, e.globalPosition),
+        );
         if (client.closed) return;
       }
       let text = '';

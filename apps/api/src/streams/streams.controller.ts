@@ -1,4 +1,13 @@
-import { BadRequestException, Controller, Get, Headers, Param, Query, Req, Res } from '@nestjs/common';
+import {
+  BadRequestException,
+  Controller,
+  Get,
+  Headers,
+  Param,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { type Checkpoint, parseCheckpoint } from '@ledger/event-store';
 import type { ApiRequest } from '../auth/api-key.guard';
@@ -36,7 +45,11 @@ export class StreamsController {
   @OperatorOnly()
   @ApiOperation({ summary: 'SSE (operators): every new event of every stream' })
   @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this cursor' })
-  @ApiQuery({ name: 'from', required: false, description: '`start` to begin at the first event (default: now)' })
+  @ApiQuery({
+    name: 'from',
+    required: false,
+    description: '`start` to begin at the first event (default: now)',
+  })
   async all(
     @Req() request: ApiRequest,
     @Res() reply: ApiReply,
@@ -52,7 +65,12 @@ export class StreamsController {
     this.start(request, reply, undefined, start);
   }
 
-  private start(request: ApiRequest, reply: ApiReply, accountId: string | undefined, after: Checkpoint | null): void {
+  private start(
+    request: ApiRequest,
+    reply: ApiReply,
+    accountId: string | undefined,
+    after: Checkpoint | null,
+  ): void {
     reply.hijack();
     reply.raw.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -71,6 +89,8 @@ function cursorOf(value: unknown): Checkpoint | undefined {
     if (typeof value !== 'string') throw new RangeError('not a string');
     return parseCheckpoint(value);
   } catch {
-    throw new BadRequestException('Last-Event-ID must be a cursor "<transaction_id>:<global_position>"');
+    throw new BadRequestException(
+      'Last-Event-ID must be a cursor "<transaction_id>:<global_position>"',
+    );
   }
 }

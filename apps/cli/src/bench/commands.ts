@@ -35,7 +35,10 @@ export const MARK = '50000';
 
 /** Sets BTCUSDT's mark and opens + funds the accounts from 32 concurrent clients (also used by the HTTP figure). */
 export async function setup(ledger: Ledger, accounts: string[]): Promise<void> {
-  await ledger.execute({ command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: MARK, indexPrice: MARK }, { commandId: 'bench:mark:0' });
+  await ledger.execute(
+    { command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: MARK, indexPrice: MARK },
+    { commandId: 'bench:mark:0' },
+  );
   let next = 0;
   await Promise.all(
     Array.from({ length: 32 }, async () => {
@@ -43,8 +46,14 @@ export async function setup(ledger: Ledger, accounts: string[]): Promise<void> {
         const i = next++;
         const id = accounts[i];
         if (id === undefined) return;
-        await ledger.execute({ command: 'OpenAccount', accountId: id, vipLevel: 0, assetMode: 'SINGLE' }, { commandId: `bench:open:${id}` });
-        await ledger.execute({ command: 'Deposit', accountId: id, asset: 'USDT', amount: '1000000' }, { commandId: `bench:fund:${id}` });
+        await ledger.execute(
+          { command: 'OpenAccount', accountId: id, vipLevel: 0, assetMode: 'SINGLE' },
+          { commandId: `bench:open:${id}` },
+        );
+        await ledger.execute(
+          { command: 'Deposit', accountId: id, asset: 'USDT', amount: '1000000' },
+          { commandId: `bench:fund:${id}` },
+        );
       }
     }),
   );
@@ -55,15 +64,22 @@ export async function measureCommands(
   options: { accounts: number; seconds: number; clients: number[]; modes: CommitMode[] },
   raw: RawLimits | undefined,
 ): Promise<CommandFigures> {
-  const accounts = Array.from({ length: options.accounts }, (_, i) => `c${String(i).padStart(6, '0')}`);
+  const accounts = Array.from(
+    { length: options.accounts },
+    (_, i) => `c${String(i).padStart(6, '0')}`,
+  );
   const started = nowMs();
-  const setupLedger = await openBenchLedger(db, { groupCommit: options.modes.includes('group-commit') });
+  const setupLedger = await openBenchLedger(db, {
+    groupCommit: options.modes.includes('group-commit'),
+  });
   try {
     await setup(setupLedger.ledger, accounts);
   } finally {
     await setupLedger.close();
   }
-  log(`${db.kind} commands: ${accounts.length} accounts opened and funded in ${Math.round(nowMs() - started)} ms`);
+  log(
+    `${db.kind} commands: ${accounts.length} accounts opened and funded in ${Math.round(nowMs() - started)} ms`,
+  );
   const runs: CommandRun[] = [];
   let seq = 0;
   for (const mode of options.modes) {
@@ -75,22 +91,35 @@ export async function measureCommands(
         let events = 0;
         let commands = 0;
         const rowsBefore = bench.projectedRows.count;
-        const rngs = Array.from({ length: clients }, (_, c) => prng(1000 * clients + c + (mode === 'group-commit' ? 7 : 0)));
+        const rngs = Array.from({ length: clients }, (_, c) =>
+          prng(1000 * clients + c + (mode === 'group-commit' ? 7 : 0)),
+        );
         const elapsed = await runFor(clients, options.seconds * 1000, async (c) => {
           const rng = rngs[c] ?? Math.random;
           const accountId = accounts[Math.floor(rng() * accounts.length)] ?? 'c000000';
           const input =
             rng() < 0.5
               ? { command: 'Deposit', accountId, asset: 'USDT', amount: '10' }
-              : { command: 'Fill', accountId, symbol: 'BTCUSDT', side: rng() < 0.5 ? 'BUY' : 'SELL', quantity: '0.001', price: MARK, fee: '0.02' };
+              : {
+                  command: 'Fill',
+                  accountId,
+                  symbol: 'BTCUSDT',
+                  side: rng() < 0.5 ? 'BUY' : 'SELL',
+                  quantity: '0.001',
+                  price: MARK,
+                  fee: '0.02',
+                };
           const t0 = nowMs();
           try {
-            const outcome = await bench.ledger.execute(input, { commandId: `bench:${mode}:${clients}:${seq++}` });
+            const outcome = await bench.ledger.execute(input, {
+              commandId: `bench:${mode}:${clients}:${seq++}`,
+            });
             latencies.push(nowMs() - t0);
             events += outcome.events.length;
             commands += 1;
           } catch (error) {
-            const key = (error as { code?: string; name?: string }).code ?? (error as Error).name ?? 'Error';
+            const key =
+              (error as { code?: string; name?: string }).code ?? (error as Error).name ?? 'Error';
             errors[key] = (errors[key] ?? 0) + 1;
           }
         });
@@ -119,5 +148,9 @@ export async function measureCommands(
       await bench.close();
     }
   }
-  return { accounts: accounts.length, mix: '50% Deposit (USDT), 50% Fill (BTCUSDT 0.001, random side), uniform over accounts', runs };
+  return {
+    accounts: accounts.length,
+    mix: '50% Deposit (USDT), 50% Fill (BTCUSDT 0.001, random side), uniform over accounts',
+    runs,
+  };
 }

@@ -39,7 +39,11 @@ export async function withBenchDatabase<T>(
   }
 }
 
-export async function admin<T extends pg.QueryResultRow = pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function admin<T extends pg.QueryResultRow = pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url, application_name: 'ledger-bench' });
   await client.connect();
   try {

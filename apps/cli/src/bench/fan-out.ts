@@ -41,7 +41,10 @@ const MARK = 50_000;
 
 function symbolsOfGroup(group: number, perAccount: number, symbols: string[]): string[] {
   const step = Math.max(1, Math.floor(symbols.length / perAccount));
-  return Array.from({ length: perAccount }, (_, k) => symbols[(group + k * step) % symbols.length] ?? 'S00USDT');
+  return Array.from(
+    { length: perAccount },
+    (_, k) => symbols[(group + k * step) % symbols.length] ?? 'S00USDT',
+  );
 }
 
 export async function measureFanOut(
@@ -58,9 +61,14 @@ export async function measureFanOut(
     const commands: TemplateCommand[] = [
       { type: 'OpenAccount' as const, vipLevel: 0, assetMode: 'SINGLE' },
       { type: 'Deposit' as const, asset: 'USDT', amount: '1000000' },
-      ...symbolsOfGroup(g, options.positionsPerAccount, symbols).map(
-        (symbol) => ({ type: 'Fill' as const, symbol, side: g % 2 === 0 ? 'BUY' : 'SELL', quantity: '0.1', price: String(MARK), fee: '1' }),
-      ),
+      ...symbolsOfGroup(g, options.positionsPerAccount, symbols).map((symbol) => ({
+        type: 'Fill' as const,
+        symbol,
+        side: g % 2 === 0 ? 'BUY' : 'SELL',
+        quantity: '0.1',
+        price: String(MARK),
+        fee: '1',
+      })),
     ];
     templates.push(accountTemplate(ref, market, commands, { maxEvents: 1000 }).events);
   }
@@ -69,11 +77,18 @@ export async function measureFanOut(
   const steps: FanOutStep[] = [];
   try {
     await bench.ledger.execute(
-      { command: 'PublishReferenceData', version: BENCH_REFERENCE_VERSION, overrides: syntheticOverrides(base, SYMBOLS) },
+      {
+        command: 'PublishReferenceData',
+        version: BENCH_REFERENCE_VERSION,
+        overrides: syntheticOverrides(base, SYMBOLS),
+      },
       { commandId: 'bench:fanout:reference' },
     );
     for (const symbol of symbols) {
-      await bench.ledger.execute({ command: 'UpdateMarkPrice', symbol, markPrice: String(MARK), indexPrice: String(MARK) }, { commandId: `bench:fanout:mark0:${symbol}` });
+      await bench.ledger.execute(
+        { command: 'UpdateMarkPrice', symbol, markPrice: String(MARK), indexPrice: String(MARK) },
+        { commandId: `bench:fanout:mark0:${symbol}` },
+      );
     }
     let accounts = 0;
     let tick = 0;
@@ -82,19 +97,28 @@ export async function measureFanOut(
       if (needed > accounts) {
         const started = nowMs();
         const byGroup: string[][] = Array.from({ length: SYMBOLS }, () => []);
-        for (let i = accounts; i < needed; i++) byGroup[i % SYMBOLS]?.push(`f${String(i).padStart(7, '0')}`);
+        for (let i = accounts; i < needed; i++)
+          byGroup[i % SYMBOLS]?.push(`f${String(i).padStart(7, '0')}`);
         await bench.close();
         bench = await openBenchLedger(db, { riskSaga: false });
         for (let g = 0; g < SYMBOLS; g++) {
           const ids = byGroup[g] ?? [];
-          if (ids.length > 0) await seedAccounts(bench.database.store, templates[g] ?? [], ids, BENCH_REFERENCE_VERSION);
+          if (ids.length > 0)
+            await seedAccounts(
+              bench.database.store,
+              templates[g] ?? [],
+              ids,
+              BENCH_REFERENCE_VERSION,
+            );
         }
         accounts = needed;
         await bench.database.store.query('ANALYZE');
         await checkpointAtHead(bench.database.store, RISK_SAGA_CONSUMER);
         await bench.close();
         bench = await openBenchLedger(db, { riskSaga: true });
-        log(`${db.kind} fan-out: ${accounts} accounts (${accounts * options.positionsPerAccount} positions) ready in ${Math.round(nowMs() - started)} ms`);
+        log(
+          `${db.kind} fan-out: ${accounts} accounts (${accounts * options.positionsPerAccount} positions) ready in ${Math.round(nowMs() - started)} ms`,
+        );
       }
       const latencies: number[] = [];
       let affectedAccounts = 0;
@@ -104,7 +128,10 @@ export async function measureFanOut(
         const holders = bench.ledger.riskIndex.holdersOf(symbol);
         const mark = String(MARK + (tick % 2 === 0 ? 10 : -10));
         const t0 = nowMs();
-        await bench.ledger.execute({ command: 'UpdateMarkPrice', symbol, markPrice: mark, indexPrice: mark }, { commandId: `bench:fanout:tick:${tick}` });
+        await bench.ledger.execute(
+          { command: 'UpdateMarkPrice', symbol, markPrice: mark, indexPrice: mark },
+          { commandId: `bench:fanout:tick:${tick}` },
+        );
         await bench.ledger.settle();
         const elapsed = nowMs() - t0;
         if (t === 0) continue; // warm-up tick
@@ -122,7 +149,9 @@ export async function measureFanOut(
         perAffectedPositionUs: round((p.p50 * 1000) / Math.max(affectedPositions, 1), 2),
       };
       steps.push(step);
-      log(`${db.kind} fan-out ${step.positions} positions: tick→re-checked p50 ${p.p50} ms, p99 ${p.p99} ms (${affectedAccounts} accounts re-checked)`);
+      log(
+        `${db.kind} fan-out ${step.positions} positions: tick→re-checked p50 ${p.p50} ms, p99 ${p.p99} ms (${affectedAccounts} accounts re-checked)`,
+      );
     }
   } finally {
     await bench.close();
@@ -134,8 +163,19 @@ export async function measureFanOut(
       ? {
           positionsRatio: round(last.positions / first.positions, 2),
           timeRatio: round(last.tickToRecheckedMs.p50 / first.tickToRecheckedMs.p50, 2),
-          superLinearity: round(last.tickToRecheckedMs.p50 / first.tickToRecheckedMs.p50 / (last.positions / first.positions), 2),
+          superLinearity: round(
+            last.tickToRecheckedMs.p50 /
+              first.tickToRecheckedMs.p50 /
+              (last.positions / first.positions),
+            2,
+          ),
         }
       : null;
-  return { symbols: SYMBOLS, positionsPerAccount: options.positionsPerAccount, ticksPerStep: options.ticks, steps, growth };
+  return {
+    symbols: SYMBOLS,
+    positionsPerAccount: options.positionsPerAccount,
+    ticksPerStep: options.ticks,
+    steps,
+    growth,
+  };
 }

@@ -79,10 +79,14 @@ export async function measureHttp(
   inProcess: CommandFigures | undefined,
 ): Promise<HttpFigures> {
   const main = apiMain();
-  if (!existsSync(main)) return { measured: false, reason: `the API is not built (${main} missing)` };
+  if (!existsSync(main))
+    return { measured: false, reason: `the API is not built (${main} missing)` };
   const autocannon = loadAutocannon();
   if (!autocannon) return { measured: false, reason: 'autocannon is not installed (npm install)' };
-  const accounts = Array.from({ length: options.accounts }, (_, i) => `h${String(i).padStart(6, '0')}`);
+  const accounts = Array.from(
+    { length: options.accounts },
+    (_, i) => `h${String(i).padStart(6, '0')}`,
+  );
   const started = nowMs();
   const seeded = await openBenchLedger(db);
   try {
@@ -90,7 +94,9 @@ export async function measureHttp(
   } finally {
     await seeded.close();
   }
-  log(`${db.kind} http: ${accounts.length} accounts opened and funded in process in ${Math.round(nowMs() - started)} ms`);
+  log(
+    `${db.kind} http: ${accounts.length} accounts opened and funded in process in ${Math.round(nowMs() - started)} ms`,
+  );
 
   const key = `op_bench_${randomBytes(16).toString('hex')}`;
   const port = 20_000 + Math.floor(Math.random() * 20_000);
@@ -125,17 +131,29 @@ export async function measureHttp(
       }
       await new Promise((r) => setTimeout(r, 250));
     }
-    if (!up) return { measured: false, reason: `the API did not start on loopback within 60 s${stderr ? `: ${stderr.slice(0, 300)}` : ''}` };
+    if (!up)
+      return {
+        measured: false,
+        reason: `the API did not start on loopback within 60 s${stderr ? `: ${stderr.slice(0, 300)}` : ''}`,
+      };
     const probePath = `/accounts/${accounts[0] ?? 'h000000'}/deposits`;
     const res = await fetch(`${base}${probePath}`, {
       method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': `bench-probe-${key}` },
+      headers: {
+        ...auth,
+        'content-type': 'application/json',
+        'idempotency-key': `bench-probe-${key}`,
+      },
       body: JSON.stringify({ asset: 'USDT', amount: '1' }),
     });
     const probe = { path: `POST ${probePath}`, status: res.status };
     await res.arrayBuffer();
     if (res.status >= 300) {
-      return { measured: false, reason: `the probe deposit answered ${res.status}: ${stderr.slice(0, 200)}`, probe };
+      return {
+        measured: false,
+        reason: `the probe deposit answered ${res.status}: ${stderr.slice(0, 200)}`,
+        probe,
+      };
     }
 
     const runs: HttpRun[] = [];
@@ -149,12 +167,22 @@ export async function measureHttp(
           const deposit = rng() < 0.5;
           const body = deposit
             ? { asset: 'USDT', amount: '10' }
-            : { symbol: 'BTCUSDT', side: rng() < 0.5 ? 'BUY' : 'SELL', quantity: '0.001', price: MARK, fee: '0.02' };
+            : {
+                symbol: 'BTCUSDT',
+                side: rng() < 0.5 ? 'BUY' : 'SELL',
+                quantity: '0.001',
+                price: MARK,
+                fee: '0.02',
+              };
           return {
             ...req,
             method: 'POST',
             path: `/accounts/${accountId}/${deposit ? 'deposits' : 'fills'}`,
-            headers: { ...auth, 'content-type': 'application/json', 'idempotency-key': `bench-${connections}-${seq++}` },
+            headers: {
+              ...auth,
+              'content-type': 'application/json',
+              'idempotency-key': `bench-${connections}-${seq++}`,
+            },
             body: JSON.stringify(body),
           };
         },
@@ -168,15 +196,23 @@ export async function measureHttp(
         requests: [request],
       });
       const statuses: Record<string, number> = {};
-      for (const [status, s] of Object.entries(result.statusCodeStats ?? {})) statuses[status] = s.count;
+      for (const [status, s] of Object.entries(result.statusCodeStats ?? {}))
+        statuses[status] = s.count;
       const rps = result.duration > 0 ? round(result['2xx'] / result.duration) : 0;
-      const inProc = inProcess?.runs.find((x) => x.mode === 'per-command' && x.clients === connections)?.commandsPerSecond;
+      const inProc = inProcess?.runs.find(
+        (x) => x.mode === 'per-command' && x.clients === connections,
+      )?.commandsPerSecond;
       const run: HttpRun = {
         connections,
         seconds: result.duration,
         requests: result.requests.total,
         requestsPerSecond: rps,
-        latencyMs: { p50: result.latency.p50, p99: result.latency.p99, mean: result.latency.average, max: result.latency.max },
+        latencyMs: {
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          mean: result.latency.average,
+          max: result.latency.max,
+        },
         ok: result['2xx'],
         non2xx: result.non2xx,
         statuses,
@@ -194,7 +230,8 @@ export async function measureHttp(
       probe,
       accounts: accounts.length,
       mix: '50% POST /accounts/:id/deposits (USDT 10), 50% POST /accounts/:id/fills (BTCUSDT 0.001, random side), uniform over accounts, a fresh Idempotency-Key each',
-      server: 'compiled API (dist/apps/api/src/main.js) as a child on 127.0.0.1: SQL projection, risk saga and margin history on, as deployed',
+      server:
+        'compiled API (dist/apps/api/src/main.js) as a child on 127.0.0.1: SQL projection, risk saga and margin history on, as deployed',
       runs,
     };
   } finally {

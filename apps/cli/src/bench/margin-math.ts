@@ -1,7 +1,13 @@
 import type { AccountState, MarketState } from '@ledger/margin-domain';
 import { accountView, applyMarketEvent, computeMargin, decideMarket } from '@ledger/margin-domain';
 import type { TemplateCommand } from './workload';
-import { accountTemplate, marketWithMarks, shippedReference, syntheticSymbols, withSyntheticSymbols } from './workload';
+import {
+  accountTemplate,
+  marketWithMarks,
+  shippedReference,
+  syntheticSymbols,
+  withSyntheticSymbols,
+} from './workload';
 import { log, nowMs, perSecond, round } from './stats';
 
 export interface MarginMathFigures {
@@ -24,28 +30,54 @@ const COLLATERAL: [string, string, string][] = [
   ['BNFCR', '1000', '1'],
 ];
 
-export function marginFixture(): { state: AccountState; market: MarketState; ref: ReturnType<typeof shippedReference> } {
+export function marginFixture(): {
+  state: AccountState;
+  market: MarketState;
+  ref: ReturnType<typeof shippedReference>;
+} {
   const ref = withSyntheticSymbols(shippedReference(), 20);
   const symbols = syntheticSymbols(20);
-  const market = marketWithMarks(ref, Object.fromEntries(symbols.map((s, i) => [s, String(1000 + i * 37)])));
+  const market = marketWithMarks(
+    ref,
+    Object.fromEntries(symbols.map((s, i) => [s, String(1000 + i * 37)])),
+  );
   for (const [asset, , index] of COLLATERAL) {
     if (asset === 'USDT' || asset === 'USDC') continue;
     applyMarketEvent(
       market,
-      decideMarket({ type: 'UpdateAssetIndex' as const, asset, index, bidBuffer: '0.01', askBuffer: '0.01', autoExchangeBidBuffer: '0.02', autoExchangeAskBuffer: '0.02' }, ref),
+      decideMarket(
+        {
+          type: 'UpdateAssetIndex' as const,
+          asset,
+          index,
+          bidBuffer: '0.01',
+          askBuffer: '0.01',
+          autoExchangeBidBuffer: '0.02',
+          autoExchangeAskBuffer: '0.02',
+        },
+        ref,
+      ),
     );
   }
   const commands: TemplateCommand[] = [
     { type: 'OpenAccount' as const, vipLevel: 0, assetMode: 'MULTI' },
     ...COLLATERAL.map(([asset, amount]) => ({ type: 'Deposit' as const, asset, amount })),
-    ...symbols.map(
-      (symbol, i) =>
-        ({ type: 'Fill' as const, symbol, side: i % 3 === 0 ? 'SELL' : 'BUY', quantity: '0.5', price: String(1000 + i * 37 - (i % 5) * 3), fee: '0.1' }),
-    ),
+    ...symbols.map((symbol, i) => ({
+      type: 'Fill' as const,
+      symbol,
+      side: i % 3 === 0 ? 'SELL' : 'BUY',
+      quantity: '0.5',
+      price: String(1000 + i * 37 - (i % 5) * 3),
+      fee: '0.1',
+    })),
   ];
-  const { states } = accountTemplate(ref, market, commands, { maxEvents: 1000, accountId: 'margin' });
+  const { states } = accountTemplate(ref, market, commands, {
+    maxEvents: 1000,
+    accountId: 'margin',
+  });
   const state = states[states.length - 1];
-  if (!state || state.positions.size !== 20) throw new Error(`margin fixture has ${state?.positions.size ?? 0} positions, wanted 20`);
+  if (!state || state.positions.size !== 20)
+    throw new Error(`margin fixture has ${state?.positions.size ?? 0} positions, wanted 20`);
   return { state, market, ref };
 }
 

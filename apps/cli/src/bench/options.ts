@@ -1,7 +1,15 @@
 /** Sizes of a bench run: `--quick` (a smoke run, < 2 minutes) or the full run (bounded, < 20 minutes). */
 export type BackendKind = 'postgres' | 'pglite';
 
-export const FIGURES = ['raw', 'commands', 'http', 'rebuild', 'as-of', 'fan-out', 'margin'] as const;
+export const FIGURES = [
+  'raw',
+  'commands',
+  'http',
+  'rebuild',
+  'as-of',
+  'fan-out',
+  'margin',
+] as const;
 export type FigureName = (typeof FIGURES)[number];
 
 export interface BenchSizes {

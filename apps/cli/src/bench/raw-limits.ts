@@ -26,7 +26,12 @@ CREATE INDEX bench_scratch_reader_order ON bench_scratch (transaction_id, global
 
 const DATA = JSON.stringify({ asset: 'USDT', amount: '10' });
 const metadata = (id: string): string =>
-  JSON.stringify({ commandId: id, occurredAt: new Date().toISOString(), referenceDataVersion: 'binance-2024', actor: 'bench' });
+  JSON.stringify({
+    commandId: id,
+    occurredAt: new Date().toISOString(),
+    referenceDataVersion: 'binance-2024',
+    actor: 'bench',
+  });
 
 function multiRowInsert(rows: number): string {
   const values: string[] = [];
@@ -40,11 +45,17 @@ const SINGLE = multiRowInsert(1);
 
 function rowParams(prefix: string, start: number, rows: number): unknown[] {
   const params: unknown[] = [];
-  for (let i = 0; i < rows; i++) params.push(`${prefix}-${start + i}`, 1, DATA, metadata(`${prefix}-${start + i}`));
+  for (let i = 0; i < rows; i++)
+    params.push(`${prefix}-${start + i}`, 1, DATA, metadata(`${prefix}-${start + i}`));
   return params;
 }
 
-export async function measureRawLimits(db: BenchDatabase, seconds: number, batchRows = 100, connections = 8): Promise<RawLimits> {
+export async function measureRawLimits(
+  db: BenchDatabase,
+  seconds: number,
+  batchRows = 100,
+  connections = 8,
+): Promise<RawLimits> {
   const ms = seconds * 1000;
   if (db.kind === 'postgres') {
     const url = db.url ?? '';
@@ -69,7 +80,11 @@ export async function measureRawLimits(db: BenchDatabase, seconds: number, batch
       const batchMs = await runFor(connections, ms, async (c) => {
         const client = clients[c];
         if (!client) return;
-        await client.query({ name: 'raw-batch', text: batch, values: rowParams(`b${c}`, counters[c] ?? 0, batchRows) });
+        await client.query({
+          name: 'raw-batch',
+          text: batch,
+          values: rowParams(`b${c}`, counters[c] ?? 0, batchRows),
+        });
         counters[c] = (counters[c] ?? 0) + batchRows;
       });
       const batched = counters.reduce((a, b) => a + b, 0);
@@ -80,14 +95,19 @@ export async function measureRawLimits(db: BenchDatabase, seconds: number, batch
         batchRows,
         seconds,
       };
-      log(`raw postgres: ${result.singleRowInsertsPerSecond} single rows/s, ${result.batchedRowsPerSecond} batched rows/s`);
+      log(
+        `raw postgres: ${result.singleRowInsertsPerSecond} single rows/s, ${result.batchedRowsPerSecond} batched rows/s`,
+      );
       return result;
     } finally {
       await Promise.all(clients.map((c) => c.end()));
     }
   }
   // PGlite: one session, so one connection for both.
-  const database = await openDatabase({ dataDir: db.dataDir ?? 'memory://', migrations: ALL_MIGRATIONS });
+  const database = await openDatabase({
+    dataDir: db.dataDir ?? 'memory://',
+    migrations: ALL_MIGRATIONS,
+  });
   try {
     const store = database.store;
     for (const statement of SCRATCH_DDL.split(';')) await store.query(statement);
@@ -110,7 +130,9 @@ export async function measureRawLimits(db: BenchDatabase, seconds: number, batch
       batchRows,
       seconds,
     };
-    log(`raw pglite: ${result.singleRowInsertsPerSecond} single rows/s, ${result.batchedRowsPerSecond} batched rows/s (${Math.round(nowMs() - started)} ms)`);
+    log(
+      `raw pglite: ${result.singleRowInsertsPerSecond} single rows/s, ${result.batchedRowsPerSecond} batched rows/s (${Math.round(nowMs() - started)} ms)`,
+    );
     return result;
   } finally {
     await database.close();

@@ -2,7 +2,14 @@ import { rebuildAccountProjections } from '@ledger/ledger-application';
 import { ProgressBar } from '../progress';
 import type { BenchDatabase } from './databases';
 import { log, nowMs, perSecond, round } from './stats';
-import { accountTemplate, marketWithMarks, openBenchLedger, seedAccounts, shippedReference, tradingCommands } from './workload';
+import {
+  accountTemplate,
+  marketWithMarks,
+  openBenchLedger,
+  seedAccounts,
+  shippedReference,
+  tradingCommands,
+} from './workload';
 
 export interface RebuildFigures {
   events: number;
@@ -20,7 +27,12 @@ const EVENTS_PER_ACCOUNT = 100;
 
 export async function measureRebuild(db: BenchDatabase, events: number): Promise<RebuildFigures> {
   const ref = shippedReference();
-  const { events: template } = accountTemplate(ref, marketWithMarks(ref, { BTCUSDT: '50000' }), tradingCommands(), { maxEvents: EVENTS_PER_ACCOUNT });
+  const { events: template } = accountTemplate(
+    ref,
+    marketWithMarks(ref, { BTCUSDT: '50000' }),
+    tradingCommands(),
+    { maxEvents: EVENTS_PER_ACCOUNT },
+  );
   const accounts = Math.max(1, Math.round(events / template.length));
   const ids = Array.from({ length: accounts }, (_, i) => `r${String(i).padStart(7, '0')}`);
   const bench = await openBenchLedger(db);
@@ -61,7 +73,9 @@ export async function measureRebuild(db: BenchDatabase, events: number): Promise
       foldSeconds: round(((foldEnded || ended) - started) / 1000, 2),
       writeSeconds: round((ended - (foldEnded || ended)) / 1000, 2),
     };
-    log(`${db.kind} rebuild: ${figures.events} events in ${figures.seconds} s = ${figures.eventsPerSecond} events/s`);
+    log(
+      `${db.kind} rebuild: ${figures.events} events in ${figures.seconds} s = ${figures.eventsPerSecond} events/s`,
+    );
     return figures;
   } finally {
     await bench.close();

@@ -18,7 +18,8 @@ function packageVersion(pkg: string): string {
   let dir = __dirname;
   for (;;) {
     const file = join(dir, 'node_modules', ...pkg.split('/'), 'package.json');
-    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    if (existsSync(file))
+      return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
     const parent = dirname(dir);
     if (parent === dir) return 'unknown';
     dir = parent;
@@ -50,7 +51,10 @@ async function figure(
   if (!options.figures.includes(name)) return;
   try {
     await withBenchDatabase(kind, options.url, async (db) => {
-      results.database ??= db.kind === 'postgres' ? 'ledger_bench_<random> per figure, dropped after' : 'PGlite in a temp dir per figure, deleted after';
+      results.database ??=
+        db.kind === 'postgres'
+          ? 'ledger_bench_<random> per figure, dropped after'
+          : 'PGlite in a temp dir per figure, deleted after';
       await work(db);
     });
   } catch (error) {
@@ -102,21 +106,42 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     await figure(r, 'commands', options, kind, async (db) => {
       r.commands = await measureCommands(
         db,
-        { accounts: sizes.commandAccounts, seconds: sizes.commandSeconds, clients: sizes.commandClients, modes: ['per-command', 'group-commit'] },
+        {
+          accounts: sizes.commandAccounts,
+          seconds: sizes.commandSeconds,
+          clients: sizes.commandClients,
+          modes: ['per-command', 'group-commit'],
+        },
         r.raw,
       );
     });
     await figure(r, 'http', options, kind, async (db) => {
-      r.http = await measureHttp(db, { accounts: options.quick ? 500 : 2_000, seconds: sizes.httpSeconds, connections: sizes.commandClients }, r.commands);
+      r.http = await measureHttp(
+        db,
+        {
+          accounts: options.quick ? 500 : 2_000,
+          seconds: sizes.httpSeconds,
+          connections: sizes.commandClients,
+        },
+        r.commands,
+      );
     });
     await figure(r, 'rebuild', options, kind, async (db) => {
       r.rebuild = await measureRebuild(db, sizes.rebuildEvents);
     });
     await figure(r, 'as-of', options, kind, async (db) => {
-      r.asOf = await measureAsOf(db, { events: sizes.asOfEvents, samples: sizes.asOfSamples, samplesWithoutSnapshots: sizes.asOfSamplesWithoutSnapshots });
+      r.asOf = await measureAsOf(db, {
+        events: sizes.asOfEvents,
+        samples: sizes.asOfSamples,
+        samplesWithoutSnapshots: sizes.asOfSamplesWithoutSnapshots,
+      });
     });
     await figure(r, 'fan-out', options, kind, async (db) => {
-      r.fanOut = await measureFanOut(db, { positions: sizes.fanOutPositions, ticks: sizes.fanOutTicks, positionsPerAccount: sizes.positionsPerAccount });
+      r.fanOut = await measureFanOut(db, {
+        positions: sizes.fanOutPositions,
+        ticks: sizes.fanOutTicks,
+        positionsPerAccount: sizes.positionsPerAccount,
+      });
     });
   }
   if (options.figures.includes('margin')) {

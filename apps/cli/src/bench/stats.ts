@@ -17,7 +17,8 @@ export interface Percentiles {
 export function percentiles(samples: number[]): Percentiles {
   if (samples.length === 0) return { p50: NaN, p99: NaN, p999: NaN, max: NaN, mean: NaN, count: 0 };
   const sorted = Float64Array.from(samples).sort();
-  const at = (q: number): number => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
+  const at = (q: number): number =>
+    sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? NaN;
   let sum = 0;
   for (const s of sorted) sum += s;
   return {

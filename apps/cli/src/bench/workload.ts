@@ -1,8 +1,18 @@
 import type { EventStore, JsonObject, LedgerDatabase } from '@ledger/event-store';
 import { openDatabase } from '@ledger/event-store';
 import type { InlineProjection } from '@ledger/ledger-application';
-import { DEFAULT_REFERENCE_DATA, Ledger, readShippedReferenceData, sqlAccountProjection } from '@ledger/ledger-application';
-import type { AccountCommand, AccountState, MarketState, ReferenceData } from '@ledger/margin-domain';
+import {
+  DEFAULT_REFERENCE_DATA,
+  Ledger,
+  readShippedReferenceData,
+  sqlAccountProjection,
+} from '@ledger/ledger-application';
+import type {
+  AccountCommand,
+  AccountState,
+  MarketState,
+  ReferenceData,
+} from '@ledger/margin-domain';
 import {
   ACCOUNT_EVENT_SCHEMA_VERSION,
   ACCOUNT_SNAPSHOT_SCHEMA_VERSION,
@@ -37,7 +47,10 @@ export function syntheticOverrides(base: ReferenceData, count: number): Record<s
   if (!btc) throw new Error('BTCUSDT is not in the shipped reference data');
   const overrides: Record<string, unknown> = {};
   for (const symbol of syntheticSymbols(count)) {
-    overrides[`symbols.${symbol}`] = { ...JSON.parse(JSON.stringify(btc)), baseAsset: symbol.replace(/USDT$/, '') };
+    overrides[`symbols.${symbol}`] = {
+      ...JSON.parse(JSON.stringify(btc)),
+      baseAsset: symbol.replace(/USDT$/, ''),
+    };
   }
   return overrides;
 }
@@ -75,10 +88,17 @@ export function accountTemplate(
   const events: TemplateEvent[] = [];
   const states: AccountState[] = [];
   for (const command of commands) {
-    const decided = decide({ ...command, accountId } as unknown as AccountCommand, state, { ref, market });
+    const decided = decide({ ...command, accountId } as unknown as AccountCommand, state, {
+      ref,
+      market,
+    });
     for (const event of decided) {
       state = evolve(state, event);
-      events.push({ type: event.type, data: event.data as unknown as JsonObject, at: new Date(start + events.length * step).toISOString() });
+      events.push({
+        type: event.type,
+        data: event.data as unknown as JsonObject,
+        at: new Date(start + events.length * step).toISOString(),
+      });
       states.push(state);
       if (events.length >= options.maxEvents) return { events, states };
     }
@@ -95,7 +115,14 @@ export function* tradingCommands(symbol = 'BTCUSDT'): Generator<TemplateCommand>
     const price = String(50_000 + (i % 40) * 5);
     yield { type: 'Fill' as const, symbol, side: 'BUY', quantity: '0.01', price, fee: '0.2' };
     yield { type: 'Deposit' as const, asset: 'USDT', amount: '10' };
-    yield { type: 'Fill' as const, symbol, side: 'SELL', quantity: '0.01', price: String(50_010 + (i % 40) * 5), fee: '0.2' };
+    yield {
+      type: 'Fill' as const,
+      symbol,
+      side: 'SELL',
+      quantity: '0.01',
+      price: String(50_010 + (i % 40) * 5),
+      fee: '0.2',
+    };
     yield { type: 'Withdraw' as const, asset: 'USDT', amount: '5' };
   }
 }
@@ -104,7 +131,13 @@ export function* tradingCommands(symbol = 'BTCUSDT'): Generator<TemplateCommand>
 export function marketWithMarks(ref: ReferenceData, marks: Record<string, string>): MarketState {
   const market = emptyMarketState();
   for (const [symbol, markPrice] of Object.entries(marks)) {
-    applyMarketEvent(market, decideMarket({ type: 'UpdateMarkPrice' as const, symbol, markPrice, indexPrice: markPrice }, ref));
+    applyMarketEvent(
+      market,
+      decideMarket(
+        { type: 'UpdateMarkPrice' as const, symbol, markPrice, indexPrice: markPrice },
+        ref,
+      ),
+    );
   }
   return market;
 }
@@ -134,7 +167,12 @@ export async function seedAccounts(
   await store.query(
     `INSERT INTO bench_template (tid, version, type, data, at)
      SELECT $1, x.version, x.type, x.data, x.at FROM jsonb_to_recordset($2::jsonb) AS x(version integer, type text, data jsonb, at text)`,
-    [tid, JSON.stringify(template.map((e, i) => ({ version: i + 1, type: e.type, data: e.data, at: e.at })))],
+    [
+      tid,
+      JSON.stringify(
+        template.map((e, i) => ({ version: i + 1, type: e.type, data: e.data, at: e.at })),
+      ),
+    ],
   );
   const perChunk = Math.max(1, Math.floor(chunkEvents / Math.max(template.length, 1)));
   let written = 0;
@@ -183,7 +221,11 @@ export async function seedSnapshots(
     await store.query(
       `INSERT INTO snapshots (stream_id, stream_version, schema_version, state)
        SELECT $1, x.v, $2, x.s FROM jsonb_to_recordset($3::jsonb) AS x(v integer, s jsonb)`,
-      [`account-${accountId}`, ACCOUNT_SNAPSHOT_SCHEMA_VERSION, JSON.stringify(rows.slice(i, i + 200))],
+      [
+        `account-${accountId}`,
+        ACCOUNT_SNAPSHOT_SCHEMA_VERSION,
+        JSON.stringify(rows.slice(i, i + 200)),
+      ],
     );
   }
   return rows.length;
@@ -201,7 +243,9 @@ export async function checkpointAtHead(store: EventStore, consumer: string): Pro
 
 /** Rows the inline projection writes for a state: the accounts upsert, then delete + insert per child row. */
 export function projectionRows(state: AccountState): number {
-  return 1 + 2 * (state.wallets.size + state.positions.size + state.symbols.size + state.orders.size);
+  return (
+    1 + 2 * (state.wallets.size + state.positions.size + state.symbols.size + state.orders.size)
+  );
 }
 
 export interface BenchLedger {
@@ -215,7 +259,12 @@ export interface BenchLedger {
 /** The ledger as the API runs it (SQL inline projection), with the bench's switches. */
 export async function openBenchLedger(
   db: BenchDatabase,
-  options: { riskSaga?: boolean; groupCommit?: boolean; poolSize?: number; referenceData?: ReferenceData } = {},
+  options: {
+    riskSaga?: boolean;
+    groupCommit?: boolean;
+    poolSize?: number;
+    referenceData?: ReferenceData;
+  } = {},
 ): Promise<BenchLedger> {
   const database = await openDatabase({
     ...(db.url === undefined ? {} : { url: db.url }),

@@ -14,7 +14,14 @@ export interface ApplyOptions {
 /** One line of output per input line, written once the command's outcome is committed (or it was rejected). */
 export type ApplyAck =
   | { commandId: string; ok: true; duplicate: boolean; events: number }
-  | { commandId: string | null; ok: false; code: string; binanceCode: number | null; message: string; line?: number };
+  | {
+      commandId: string | null;
+      ok: false;
+      code: string;
+      binanceCode: number | null;
+      message: string;
+      line?: number;
+    };
 
 /**
  * `ledger apply [FILE|-]`: executes commands read as JSON Lines (`{"command":"Deposit",…,"commandId":"c-17",
@@ -26,8 +33,12 @@ export type ApplyAck =
  * Exit status: 0 when every line was a command (accepted or rejected), 1 when a line was malformed (it is reported
  * and skipped), 2 on an infrastructure error (the database went away: nothing after the last ack is known).
  */
-export async function applyCommand(file: string | undefined, options: ApplyOptions): Promise<number> {
-  const input: Readable = file === undefined || file === '-' ? process.stdin : createReadStream(file);
+export async function applyCommand(
+  file: string | undefined,
+  options: ApplyOptions,
+): Promise<number> {
+  const input: Readable =
+    file === undefined || file === '-' ? process.stdin : createReadStream(file);
   const runtime = await openRuntime(configuredTarget());
   let malformed = 0;
   try {
@@ -53,29 +64,46 @@ export async function applyCommand(file: string | undefined, options: ApplyOptio
 
 type LedgerLike = Awaited<ReturnType<typeof openRuntime>>['ledger'];
 
-async function applyLine(ledger: LedgerLike, line: string, n: number, options: ApplyOptions): Promise<ApplyAck> {
+async function applyLine(
+  ledger: LedgerLike,
+  line: string,
+  n: number,
+  options: ApplyOptions,
+): Promise<ApplyAck> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(line);
   } catch {
     return invalid(null, n, 'not JSON');
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return invalid(null, n, 'not a JSON object');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    return invalid(null, n, 'not a JSON object');
   const { commandId, at, ...command } = parsed as Record<string, unknown>;
-  if (typeof commandId !== 'string' || commandId.length === 0) return invalid(null, n, 'commandId (a non-empty string) is required');
-  if (at !== undefined && typeof at !== 'string') return invalid(commandId, n, 'at must be an ISO time string');
+  if (typeof commandId !== 'string' || commandId.length === 0)
+    return invalid(null, n, 'commandId (a non-empty string) is required');
+  if (at !== undefined && typeof at !== 'string')
+    return invalid(commandId, n, 'at must be an ISO time string');
   try {
     const outcome = await ledger.execute(command as CommandInput, {
       commandId,
       ...(at === undefined ? {} : { at }),
       actor: 'cli-apply',
     });
-    const lastPosition = outcome.events.reduce((max, e) => (BigInt(e.globalPosition) > max ? BigInt(e.globalPosition) : max), 0n);
+    const lastPosition = outcome.events.reduce(
+      (max, e) => (BigInt(e.globalPosition) > max ? BigInt(e.globalPosition) : max),
+      0n,
+    );
     if (options.settle) await ledger.settle(lastPosition);
     return { commandId, ok: true, duplicate: outcome.duplicate, events: outcome.events.length };
   } catch (error) {
     if (!(error instanceof LedgerDomainError)) throw error;
-    return { commandId, ok: false, code: error.code, binanceCode: error.binanceCode ?? null, message: error.message };
+    return {
+      commandId,
+      ok: false,
+      code: error.code,
+      binanceCode: error.binanceCode ?? null,
+      message: error.message,
+    };
   }
 }
 

@@ -15,14 +15,22 @@ export interface BenchCommandOptions {
  */
 export async function benchCommand(options: BenchCommandOptions): Promise<number> {
   const url = process.env.DATABASE_URL;
-  const requested = (options.backends ?? (url ? 'postgres,pglite' : 'pglite')).split(',').map((s) => s.trim()).filter(Boolean);
+  const requested = (options.backends ?? (url ? 'postgres,pglite' : 'pglite'))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const backends = requested.filter((b): b is BackendKind => b === 'postgres' || b === 'pglite');
   if (backends.includes('postgres') && !url) {
-    console.error('bench: PostgreSQL needs DATABASE_URL (the bench creates and drops its own ledger_bench_* databases there)');
+    console.error(
+      'bench: PostgreSQL needs DATABASE_URL (the bench creates and drops its own ledger_bench_* databases there)',
+    );
     return 2;
   }
   const figures = options.only
-    ? options.only.split(',').map((s) => s.trim()).filter((f): f is FigureName => (FIGURES as readonly string[]).includes(f))
+    ? options.only
+        .split(',')
+        .map((s) => s.trim())
+        .filter((f): f is FigureName => (FIGURES as readonly string[]).includes(f))
     : [...FIGURES];
   await runBench({
     quick: options.quick ?? false,

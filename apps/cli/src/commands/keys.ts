@@ -8,7 +8,11 @@ import { configuredTarget } from '../database-target';
  * (DATABASE_URL, else the PGlite in LEDGER_DATA_DIR) and prints it once. Only its SHA-256 is stored. On PGlite,
  * stop the API first: the data folder is one process's.
  */
-export async function keysAddCommand(options: { operator?: boolean; account?: string; label?: string }): Promise<number> {
+export async function keysAddCommand(options: {
+  operator?: boolean;
+  account?: string;
+  label?: string;
+}): Promise<number> {
   if (Boolean(options.operator) === (options.account !== undefined)) {
     console.error('keys add: give exactly one of --operator or --account ID');
     return 2;

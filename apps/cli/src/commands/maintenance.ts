@@ -18,13 +18,17 @@ export async function verifyCommand(): Promise<number> {
   const runtime = await openRuntime(configuredTarget(), { riskSaga: false });
   try {
     const bar = new ProgressBar('verify');
-    const report = await verifyLedger(runtime.database.store, (done, total) => bar.update(done, total));
+    const report = await verifyLedger(runtime.database.store, (done, total) =>
+      bar.update(done, total),
+    );
     bar.done(report.events, report.events);
     for (const m of report.mismatches) {
       console.log(`MISMATCH ${m.accountId} (${m.what})`);
       for (const line of m.diff) console.log(`    ${line}`);
     }
-    console.log(`${report.accounts} accounts, ${report.events} events, ${report.snapshots} snapshots: ${report.mismatches.length === 0 ? 'clean' : `${report.mismatches.length} mismatches`}`);
+    console.log(
+      `${report.accounts} accounts, ${report.events} events, ${report.snapshots} snapshots: ${report.mismatches.length === 0 ? 'clean' : `${report.mismatches.length} mismatches`}`,
+    );
     return report.mismatches.length === 0 ? 0 : 1;
   } finally {
     await runtime.close();
@@ -45,10 +49,14 @@ export async function rebuildCommand(projection: string | undefined): Promise<nu
     if (projection === 'margin-history') {
       const bar = new ProgressBar('margin-history');
       const started = Date.now();
-      const result = await rebuildMarginHistory(runtime.database.store, (p) => bar.update(p.done, p.total));
+      const result = await rebuildMarginHistory(runtime.database.store, (p) =>
+        bar.update(p.done, p.total),
+      );
       bar.done(result.events, result.events);
       const seconds = (Date.now() - started) / 1000;
-      console.log(`rebuilt margin history side by side: ${result.rows} rows from ${result.events} events in ${seconds.toFixed(1)} s`);
+      console.log(
+        `rebuilt margin history side by side: ${result.rows} rows from ${result.events} events in ${seconds.toFixed(1)} s`,
+      );
       return 0;
     }
     const fold = new ProgressBar('fold ');
@@ -59,7 +67,9 @@ export async function rebuildCommand(projection: string | undefined): Promise<nu
     );
     write.done(result.accounts, result.accounts);
     const seconds = (Date.now() - started) / 1000;
-    console.log(`rebuilt ${result.accounts} accounts from ${result.events} events in ${seconds.toFixed(1)} s (${Math.round(result.events / Math.max(seconds, 0.001))} events/s)`);
+    console.log(
+      `rebuilt ${result.accounts} accounts from ${result.events} events in ${seconds.toFixed(1)} s (${Math.round(result.events / Math.max(seconds, 0.001))} events/s)`,
+    );
     return 0;
   } finally {
     await runtime.close();
@@ -97,7 +107,9 @@ export async function importCommand(file: string): Promise<number> {
   const runtime = await openRuntime(configuredTarget(), { riskSaga: false });
   try {
     const report = await importEvents(runtime.database.store, lines);
-    console.log(`${report.lines} lines: ${report.appended} appended, ${report.alreadyPresent} already present`);
+    console.log(
+      `${report.lines} lines: ${report.appended} appended, ${report.alreadyPresent} already present`,
+    );
     return 0;
   } catch (error) {
     if (error instanceof ImportConflictError) {

@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ScenarioReport } from '@ledger/ledger-application';
-import { InMemoryEventStore, Ledger, ScenarioFormatError, parseScenario, runScenario } from '@ledger/ledger-application';
+import {
+  InMemoryEventStore,
+  Ledger,
+  ScenarioFormatError,
+  parseScenario,
+  runScenario,
+} from '@ledger/ledger-application';
 import { openRuntime } from '../runtime';
 import { temporaryTarget } from '../database-target';
 
@@ -23,7 +29,10 @@ export async function scenarioRun(files: string[], options: ScenarioRunOptions):
     try {
       scenario = parseScenario(JSON.parse(readFileSync(path, 'utf8')) as unknown);
     } catch (error) {
-      const message = error instanceof ScenarioFormatError || error instanceof SyntaxError ? error.message : String(error);
+      const message =
+        error instanceof ScenarioFormatError || error instanceof SyntaxError
+          ? error.message
+          : String(error);
       malformed.push({ file, error: message });
       if (!options.json) console.log(`${file}: malformed: ${message}`);
       continue;

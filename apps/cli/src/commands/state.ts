@@ -5,9 +5,14 @@ import { configuredTarget } from '../database-target';
 export async function stateCommand(accountId: string, options: { asOf?: string }): Promise<number> {
   const runtime = await openRuntime(configuredTarget(), { riskSaga: false });
   try {
-    const view = await runtime.ledger.accountView(accountId, options.asOf ? parsePoint(options.asOf) : undefined);
+    const view = await runtime.ledger.accountView(
+      accountId,
+      options.asOf ? parsePoint(options.asOf) : undefined,
+    );
     if (!view) {
-      console.error(`account ${accountId} does not exist${options.asOf ? ` as of ${options.asOf}` : ''}`);
+      console.error(
+        `account ${accountId} does not exist${options.asOf ? ` as of ${options.asOf}` : ''}`,
+      );
       return 1;
     }
     console.log(JSON.stringify(view, null, 2));

@@ -27,7 +27,14 @@ export const COMMAND_FIELDS = {
   SettleFunding: { required: ['symbol'], optional: ['rate'] },
   UpdateMarkPrice: { required: ['symbol', 'markPrice'], optional: ['indexPrice'] },
   UpdateAssetIndex: {
-    required: ['asset', 'index', 'bidBuffer', 'askBuffer', 'autoExchangeBidBuffer', 'autoExchangeAskBuffer'],
+    required: [
+      'asset',
+      'index',
+      'bidBuffer',
+      'askBuffer',
+      'autoExchangeBidBuffer',
+      'autoExchangeAskBuffer',
+    ],
     optional: [],
   },
   PublishReferenceData: { required: ['overrides'], optional: ['version'] },
@@ -56,7 +63,9 @@ export function isCommandName(name: unknown): name is CommandName {
 /** Shape check shared by the scenario parser and the HTTP API: name, unknown fields, required fields, account id. */
 export function checkCommandShape(input: Record<string, unknown>, name: unknown): CommandName {
   if (!isCommandName(name)) {
-    throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(name)}`, { field: 'command' });
+    throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(name)}`, {
+      field: 'command',
+    });
   }
   const spec = COMMAND_FIELDS[name];
   const allowed = new Set<string>([...spec.required, ...spec.optional]);
@@ -67,15 +76,22 @@ export function checkCommandShape(input: Record<string, unknown>, name: unknown)
   }
   for (const key of spec.required) {
     if (input[key] === undefined || input[key] === null) {
-      throw new LedgerDomainError('MISSING_FIELD', `${key} is required`, { field: key, binanceCode: -1102 });
+      throw new LedgerDomainError('MISSING_FIELD', `${key} is required`, {
+        field: key,
+        binanceCode: -1102,
+      });
     }
   }
   if ('accountId' in input) {
     const id = input.accountId;
     if (typeof id !== 'string' || !ACCOUNT_ID_PATTERN.test(id)) {
-      throw new LedgerDomainError('INVALID_ACCOUNT_ID', 'accountId must be 1–64 of A-Z a-z 0-9 _ . : -', {
-        field: 'accountId',
-      });
+      throw new LedgerDomainError(
+        'INVALID_ACCOUNT_ID',
+        'accountId must be 1–64 of A-Z a-z 0-9 _ . : -',
+        {
+          field: 'accountId',
+        },
+      );
     }
   }
   return name;

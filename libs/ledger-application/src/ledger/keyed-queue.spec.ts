@@ -11,17 +11,23 @@ describe('KeyedQueue', () => {
     const queue = new KeyedQueue();
     const log: string[] = [];
     let running = 0;
-    const job = (name: string, fail = false) => async () => {
-      running += 1;
-      expect(running).toBe(1);
-      log.push(`start ${name}`);
-      await tick(5);
-      log.push(`end ${name}`);
-      running -= 1;
-      if (fail) throw new Error(name);
-      return name;
-    };
-    const results = await Promise.allSettled([queue.run('a', job('1')), queue.run('a', job('2', true)), queue.run('a', job('3'))]);
+    const job =
+      (name: string, fail = false) =>
+      async () => {
+        running += 1;
+        expect(running).toBe(1);
+        log.push(`start ${name}`);
+        await tick(5);
+        log.push(`end ${name}`);
+        running -= 1;
+        if (fail) throw new Error(name);
+        return name;
+      };
+    const results = await Promise.allSettled([
+      queue.run('a', job('1')),
+      queue.run('a', job('2', true)),
+      queue.run('a', job('3')),
+    ]);
     expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(log).toEqual(['start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
     await tick(0);

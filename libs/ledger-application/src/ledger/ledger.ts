@@ -1,4 +1,11 @@
-import type { AppendResult, EventStore, GroupCommitOptions, JsonObject, RecordedEvent, Transaction } from '@ledger/event-store';
+import type {
+  AppendResult,
+  EventStore,
+  GroupCommitOptions,
+  JsonObject,
+  RecordedEvent,
+  Transaction,
+} from '@ledger/event-store';
 import { ConcurrencyError, GroupCommitAppender } from '@ledger/event-store';
 import type {
   AccountCommand,
@@ -135,14 +142,18 @@ export class Ledger {
     this.accounts = new AccountRepository(store, options.snapshotEvery ?? 200);
     this.asOf = new AsOfReader(store, this.accounts, this.marketLog);
     if (options.groupCommit && store.appendBatch) {
-      this.groupCommit = new GroupCommitAppender(store, options.groupCommit === true ? {} : options.groupCommit);
+      this.groupCommit = new GroupCommitAppender(
+        store,
+        options.groupCommit === true ? {} : options.groupCommit,
+      );
     }
   }
 
   static async open(options: LedgerOptions): Promise<Ledger> {
     const ledger = new Ledger(options.store, options);
     await ledger.loadMarketAndReferenceData();
-    if (options.projection) await ledger.riskIndex.loadFromProjections(options.store, ledger.references.latest());
+    if (options.projection)
+      await ledger.riskIndex.loadFromProjections(options.store, ledger.references.latest());
     else await ledger.riskIndex.load(options.store, ledger.accounts, ledger.references.latest());
     if (options.riskSaga ?? true) {
       ledger.saga = new RiskSaga(ledger, options.logger ?? console);
@@ -194,7 +205,11 @@ export class Ledger {
     for (const e of events) this.applyMarketOrReference(e);
     this.marketLog.advance(head);
     const last = events[events.length - 1];
-    if (last) this.marketLog.advance({ transactionId: last.transactionId, globalPosition: last.globalPosition });
+    if (last)
+      this.marketLog.advance({
+        transactionId: last.transactionId,
+        globalPosition: last.globalPosition,
+      });
     if (this.references.size === 0) {
       const ref = parseReferenceData(this.options.referenceData);
       await this.appendReference(ref, '1970-01-01T00:00:00.000Z', {
@@ -249,16 +264,23 @@ export class Ledger {
   }
 
   /** Runs a command the ledger issues itself (risk saga, funding settlement). */
-  executeAccount(command: AccountCommand, given: CommandMeta & { at: string }): Promise<CommandOutcome> {
+  executeAccount(
+    command: AccountCommand,
+    given: CommandMeta & { at: string },
+  ): Promise<CommandOutcome> {
     return this.accountQueue.run(command.accountId, () => this.executeAccountNow(command, given));
   }
 
-  private async executeAccountNow(command: AccountCommand, given: CommandMeta & { at: string }): Promise<CommandOutcome> {
+  private async executeAccountNow(
+    command: AccountCommand,
+    given: CommandMeta & { at: string },
+  ): Promise<CommandOutcome> {
     const stream = accountStream(command.accountId);
     for (let attempt = 1; ; attempt++) {
       const loaded = await this.accounts.load(command.accountId);
       const meta = floorAt(given, loaded.lastAt);
-      if (loaded.lastAt !== undefined && meta.at < loaded.lastAt) throw atBeforeStreamTime(stream, meta.at, loaded.lastAt);
+      if (loaded.lastAt !== undefined && meta.at < loaded.lastAt)
+        throw atBeforeStreamTime(stream, meta.at, loaded.lastAt);
       const ref = this.references.at(meta.at);
       const events = decide(command, loaded.state, { ref, market: this.market });
       if (events.length === 0) return { commandId: meta.commandId, duplicate: false, events: [] };
@@ -271,7 +293,8 @@ export class Ledger {
           commandId: meta.commandId,
           expectedVersion: loaded.version,
           onAppended: async (tx, _result, recorded) => {
-            if (this.options.projection) await this.options.projection(tx, command.accountId, next, recorded);
+            if (this.options.projection)
+              await this.options.projection(tx, command.accountId, next, recorded);
           },
         });
         if (result.duplicate) return this.outcomeOf(result, true);
@@ -302,7 +325,11 @@ export class Ledger {
     }
   }
 
-  private envelope(event: AccountEvent | MarketEvent | { type: string; data: JsonObject }, meta: CommandMeta & { at: string }, referenceDataVersion: string) {
+  private envelope(
+    event: AccountEvent | MarketEvent | { type: string; data: JsonObject },
+    meta: CommandMeta & { at: string },
+    referenceDataVersion: string,
+  ) {
     return {
       type: event.type,
       schemaVersion: ACCOUNT_EVENT_SCHEMA_VERSION,
@@ -328,8 +355,12 @@ export class Ledger {
       case 'UpdateMarkPrice':
       case 'SetFundingRate':
       case 'UpdateAssetIndex': {
-        const event = decideMarket({ ...fields, type: name } as Parameters<typeof decideMarket>[0], ref);
-        const stream = event.type === 'AssetIndexUpdated' ? ASSET_INDEX_STREAM : marketStream(event.data.symbol);
+        const event = decideMarket(
+          { ...fields, type: name } as Parameters<typeof decideMarket>[0],
+          ref,
+        );
+        const stream =
+          event.type === 'AssetIndexUpdated' ? ASSET_INDEX_STREAM : marketStream(event.data.symbol);
         return this.appendMarket(stream, event, meta, ref.version);
       }
       case 'SettleFunding':
@@ -351,7 +382,9 @@ export class Ledger {
         throw new Error(`${name} is an account command`);
       default: {
         const exhaustive: never = name;
-        throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${String(exhaustive)}`, { field: 'command' });
+        throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${String(exhaustive)}`, {
+          field: 'command',
+        });
       }
     }
   }
@@ -367,10 +400,14 @@ export class Ledger {
       const meta = floorAt(given, known?.at);
       if (known && meta.at < known.at) throw atBeforeStreamTime(stream, meta.at, known.at);
       try {
-        const result = await this.store.append(stream, [this.envelope(event, meta, referenceDataVersion)], {
-          commandId: meta.commandId,
-          expectedVersion: known?.version ?? 0,
-        });
+        const result = await this.store.append(
+          stream,
+          [this.envelope(event, meta, referenceDataVersion)],
+          {
+            commandId: meta.commandId,
+            expectedVersion: known?.version ?? 0,
+          },
+        );
         if (result.duplicate) return this.outcomeOf(result, true);
         this.streamTimes.set(stream, { version: result.lastVersion, at: meta.at });
         let parsed: ReferenceData | undefined;
@@ -385,7 +422,14 @@ export class Ledger {
         const position = result.globalPositions[0];
         if (position !== undefined) {
           this.marketLog.add(
-            { streamId: stream, streamVersion: result.lastVersion, globalPosition: position, occurredAt: meta.at, type: event.type, data: event.data as unknown as JsonObject },
+            {
+              streamId: stream,
+              streamVersion: result.lastVersion,
+              globalPosition: position,
+              occurredAt: meta.at,
+              type: event.type,
+              data: event.data as unknown as JsonObject,
+            },
             parsed,
           );
         }
@@ -401,9 +445,13 @@ export class Ledger {
   }
 
   private async reloadStreamTime(stream: string): Promise<void> {
-    const events = await this.store.readStream(stream, { fromVersion: (this.streamTimes.get(stream)?.version ?? 0) + 1 });
+    const events = await this.store.readStream(stream, {
+      fromVersion: (this.streamTimes.get(stream)?.version ?? 0) + 1,
+    });
     // Skip what an append of this instance applied meanwhile (the saga reloads while commands run).
-    for (const e of events) if (e.streamVersion > (this.streamTimes.get(stream)?.version ?? 0)) this.applyMarketOrReference(e);
+    for (const e of events)
+      if (e.streamVersion > (this.streamTimes.get(stream)?.version ?? 0))
+        this.applyMarketOrReference(e);
   }
 
   /**
@@ -412,10 +460,15 @@ export class Ledger {
    * that stream, so the saga assesses risk at the prices and rules the store holds, not only at this instance's.
    */
   async observeMarketEvent(e: RecordedEvent): Promise<void> {
-    if (e.streamVersion > (this.streamTimes.get(e.streamId)?.version ?? 0)) await this.reloadStreamTime(e.streamId);
+    if (e.streamVersion > (this.streamTimes.get(e.streamId)?.version ?? 0))
+      await this.reloadStreamTime(e.streamId);
   }
 
-  private appendReference(ref: ReferenceData, at: string, meta: Omit<CommandMeta, 'at'>): Promise<CommandOutcome> {
+  private appendReference(
+    ref: ReferenceData,
+    at: string,
+    meta: Omit<CommandMeta, 'at'>,
+  ): Promise<CommandOutcome> {
     const event = {
       type: 'ReferenceDataPublished',
       data: { version: ref.version, referenceData: ref as unknown as JsonObject },
@@ -424,20 +477,34 @@ export class Ledger {
   }
 
   /** PublishReferenceData: a new version from the one in force, validated whole (reference-data.md "Versions"). */
-  private publishReferenceData(fields: Record<string, unknown>, meta: CommandMeta & { at: string }): Promise<CommandOutcome> {
+  private publishReferenceData(
+    fields: Record<string, unknown>,
+    meta: CommandMeta & { at: string },
+  ): Promise<CommandOutcome> {
     const overrides = fields.overrides;
     if (typeof overrides !== 'object' || overrides === null || Array.isArray(overrides)) {
-      throw new LedgerDomainError('INVALID_FIELD', 'overrides must be an object of dotted keys', { field: 'overrides' });
+      throw new LedgerDomainError('INVALID_FIELD', 'overrides must be an object of dotted keys', {
+        field: 'overrides',
+      });
     }
     const version = fields.version;
     if (version !== undefined && (typeof version !== 'string' || version.length === 0)) {
-      throw new LedgerDomainError('INVALID_FIELD', 'version must be a non-empty string', { field: 'version' });
+      throw new LedgerDomainError('INVALID_FIELD', 'version must be a non-empty string', {
+        field: 'version',
+      });
     }
     if (typeof version === 'string' && this.references.byVersion(version)) {
-      throw new LedgerDomainError('REFERENCE_DATA_VERSION_EXISTS', `version ${version} exists`, { field: 'version' });
+      throw new LedgerDomainError('REFERENCE_DATA_VERSION_EXISTS', `version ${version} exists`, {
+        field: 'version',
+      });
     }
     const base = this.references.at(meta.at);
-    const next = applyOverrides(base, overrides as Record<string, unknown>, version, this.referenceSequence);
+    const next = applyOverrides(
+      base,
+      overrides as Record<string, unknown>,
+      version,
+      this.referenceSequence,
+    );
     return this.appendReference(next, meta.at, meta);
   }
 
@@ -447,12 +514,20 @@ export class Ledger {
     meta: CommandMeta & { at: string },
     ref: ReferenceData,
   ): Promise<CommandOutcome> {
-    const { symbol, rate } = resolveFundingSettlement({ symbol: fields.symbol, rate: fields.rate }, ref, this.market);
+    const { symbol, rate } = resolveFundingSettlement(
+      { symbol: fields.symbol, rate: fields.rate },
+      ref,
+      this.market,
+    );
     const events: LedgerEventJson[] = [];
     for (const accountId of this.riskIndex.holdersOf(symbol)) {
       const outcome = await this.executeAccount(
         { type: 'SettleAccountFunding', accountId, symbol, rate: rate.toFixed() },
-        { ...meta, commandId: `${meta.commandId}:funding:${accountId}`, causationId: meta.commandId },
+        {
+          ...meta,
+          commandId: `${meta.commandId}:funding:${accountId}`,
+          causationId: meta.commandId,
+        },
       );
       events.push(...outcome.events);
     }
@@ -469,7 +544,11 @@ export class Ledger {
       fromVersion: result.firstVersion,
       toVersion: result.lastVersion,
     });
-    return { commandId: recorded[0]?.metadata.commandId ?? '', duplicate, events: recorded.map(toJson) };
+    return {
+      commandId: recorded[0]?.metadata.commandId ?? '',
+      duplicate,
+      events: recorded.map(toJson),
+    };
   }
 
   /** Current state (or as of a time / global position) with the prices and rules in force then. */
@@ -502,7 +581,9 @@ export function toJson(e: RecordedEvent): LedgerEventJson {
 }
 
 function floorAt<M extends CommandMeta & { at: string }>(meta: M, streamAt: string | undefined): M {
-  return meta.atIsFloor && streamAt !== undefined && streamAt > meta.at ? { ...meta, at: streamAt } : meta;
+  return meta.atIsFloor && streamAt !== undefined && streamAt > meta.at
+    ? { ...meta, at: streamAt }
+    : meta;
 }
 
 function atBeforeStreamTime(stream: string, at: string, last: string): LedgerDomainError {

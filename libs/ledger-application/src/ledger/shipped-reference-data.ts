@@ -22,15 +22,23 @@ export function referenceDataDir(): string {
 /** Reads a shipped set by name (the domain validates it). */
 export function readShippedReferenceData(name: string): unknown {
   if (!/^[A-Za-z0-9._+-]{1,128}$/.test(name)) {
-    throw new LedgerDomainError('UNKNOWN_REFERENCE_DATA', `no shipped reference data named ${name}`, {
-      field: 'referenceData',
-    });
+    throw new LedgerDomainError(
+      'UNKNOWN_REFERENCE_DATA',
+      `no shipped reference data named ${name}`,
+      {
+        field: 'referenceData',
+      },
+    );
   }
   const file = join(referenceDataDir(), `${name}.json`);
   if (!existsSync(file)) {
-    throw new LedgerDomainError('UNKNOWN_REFERENCE_DATA', `no shipped reference data named ${name}`, {
-      field: 'referenceData',
-    });
+    throw new LedgerDomainError(
+      'UNKNOWN_REFERENCE_DATA',
+      `no shipped reference data named ${name}`,
+      {
+        field: 'referenceData',
+      },
+    );
   }
   return JSON.parse(readFileSync(file, 'utf8')) as unknown;
 }

@@ -8,8 +8,14 @@ export const accountStream = (accountId: string): string => `${ACCOUNT_STREAM_PR
 export const marketStream = (symbol: string): string => `${MARKET_STREAM_PREFIX}${symbol}`;
 
 export function accountIdOf(streamId: string): string | undefined {
-  return streamId.startsWith(ACCOUNT_STREAM_PREFIX) ? streamId.slice(ACCOUNT_STREAM_PREFIX.length) : undefined;
+  return streamId.startsWith(ACCOUNT_STREAM_PREFIX)
+    ? streamId.slice(ACCOUNT_STREAM_PREFIX.length)
+    : undefined;
 }
 
 /** Streams whose events move prices or rules: what an as-of read folds beside the account. */
-export const MARKET_STREAM_PREFIXES = [MARKET_STREAM_PREFIX, ASSET_INDEX_STREAM, REFERENCE_DATA_STREAM];
+export const MARKET_STREAM_PREFIXES = [
+  MARKET_STREAM_PREFIX,
+  ASSET_INDEX_STREAM,
+  REFERENCE_DATA_STREAM,
+];

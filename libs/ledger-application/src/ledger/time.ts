@@ -8,9 +8,13 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\
  */
 export function normalizeTime(value: unknown, field = 'at'): string {
   if (typeof value !== 'string' || !ISO_INSTANT.test(value)) {
-    throw new LedgerDomainError('INVALID_TIME', `${field} must be an ISO-8601 instant with a zone, e.g. 2024-06-01T00:00:00Z`, {
-      field,
-    });
+    throw new LedgerDomainError(
+      'INVALID_TIME',
+      `${field} must be an ISO-8601 instant with a zone, e.g. 2024-06-01T00:00:00Z`,
+      {
+        field,
+      },
+    );
   }
   const time = new Date(value);
   if (Number.isNaN(time.getTime())) {

@@ -10,8 +10,7 @@ import { ACCOUNT_ID_PATTERN } from '../commands/command-schema';
 export type ApiKeyRole = 'operator' | 'account';
 
 export type ApiPrincipal =
-  | { keyId: string; role: 'operator' }
-  | { keyId: string; role: 'account'; accountId: string };
+  { keyId: string; role: 'operator' } | { keyId: string; role: 'account'; accountId: string };
 
 export interface ApiKeyGrant {
   role: ApiKeyRole;
@@ -44,18 +43,26 @@ export function principalOf(hash: string, grant: ApiKeyGrant): ApiPrincipal {
  * `:`; the key is what follows the last one). Throws on a malformed entry: a typo must not start an open API.
  */
 export function parseApiKeysConfig(text: string | undefined): Array<ApiKeyGrant & { key: string }> {
-  const entries = (text ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  const entries = (text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
   return entries.map((entry) => {
     const last = entry.lastIndexOf(':');
     const key = entry.slice(last + 1);
     const head = entry.slice(0, Math.max(last, 0));
     if (last < 0 || !API_KEY_PATTERN.test(key)) {
-      throw new Error('LEDGER_API_KEYS: each key must be 16–128 of A-Z a-z 0-9 _ - (op:<key> or acct:<id>:<key>)');
+      throw new Error(
+        'LEDGER_API_KEYS: each key must be 16–128 of A-Z a-z 0-9 _ - (op:<key> or acct:<id>:<key>)',
+      );
     }
     if (head === 'op' || head === 'operator') return { role: 'operator', key };
     const account = /^(?:acct|account):(.+)$/.exec(head)?.[1];
-    if (account !== undefined && ACCOUNT_ID_PATTERN.test(account)) return { role: 'account', accountId: account, key };
-    throw new Error(`LEDGER_API_KEYS: an entry must start with op: or acct:<accountId>: (got "${head}:…")`);
+    if (account !== undefined && ACCOUNT_ID_PATTERN.test(account))
+      return { role: 'account', accountId: account, key };
+    throw new Error(
+      `LEDGER_API_KEYS: an entry must start with op: or acct:<accountId>: (got "${head}:…")`,
+    );
   });
 }
 
@@ -66,7 +73,10 @@ export async function addApiKey(
   grant: ApiKeyGrant,
   label?: string,
 ): Promise<string> {
-  if (grant.role === 'account' && (grant.accountId === undefined || !ACCOUNT_ID_PATTERN.test(grant.accountId))) {
+  if (
+    grant.role === 'account' &&
+    (grant.accountId === undefined || !ACCOUNT_ID_PATTERN.test(grant.accountId))
+  ) {
     throw new Error('an account key needs an account id of 1–64 of A-Z a-z 0-9 _ . : -');
   }
   const hash = hashApiKey(key);
@@ -86,5 +96,8 @@ export async function findApiKey(store: EventStore, hash: string): Promise<ApiPr
     [hash],
   );
   if (!row) return null;
-  return principalOf(hash, { role: row.role, ...(row.account_id === null ? {} : { accountId: row.account_id }) });
+  return principalOf(hash, {
+    role: row.role,
+    ...(row.account_id === null ? {} : { accountId: row.account_id }),
+  });
 }

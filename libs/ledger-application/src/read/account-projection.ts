@@ -16,7 +16,11 @@ export const sqlAccountProjection: InlineProjection = async (
   const last = events[events.length - 1];
   if (!last) return;
   const json = { ...accountStateToJson(state), lastAt: last.metadata.occurredAt };
-  await tx.query('SELECT ledger_project_account($1, $2, $3::jsonb)', [accountId, last.streamVersion, JSON.stringify(json)]);
+  await tx.query('SELECT ledger_project_account($1, $2, $3::jsonb)', [
+    accountId,
+    last.streamVersion,
+    JSON.stringify(json),
+  ]);
 };
 
 /** The projected rows of one account, in the snapshot JSON shape (decimals normalised), for `ledger verify`. */
@@ -27,8 +31,16 @@ export interface ProjectedAccount {
 
 const norm = (value: unknown): string => new D(String(value)).toFixed();
 
-export async function readProjectedAccount(store: EventStore, accountId: string): Promise<ProjectedAccount | null> {
-  const [account] = await store.query<{ stream_version: number; asset_mode: string; position_mode: string; vip_level: number }>(
+export async function readProjectedAccount(
+  store: EventStore,
+  accountId: string,
+): Promise<ProjectedAccount | null> {
+  const [account] = await store.query<{
+    stream_version: number;
+    asset_mode: string;
+    position_mode: string;
+    vip_level: number;
+  }>(
     'SELECT stream_version, asset_mode, position_mode, vip_level FROM accounts WHERE account_id = $1',
     [accountId],
   );
@@ -43,7 +55,11 @@ export async function readProjectedAccount(store: EventStore, accountId: string)
        FROM account_positions WHERE account_id = $1 ORDER BY position_key`,
     [accountId],
   );
-  const symbols = await store.query<{ symbol: string; leverage: number | null; margin_type: string }>(
+  const symbols = await store.query<{
+    symbol: string;
+    leverage: number | null;
+    margin_type: string;
+  }>(
     'SELECT symbol, leverage, margin_type FROM account_symbol_settings WHERE account_id = $1 ORDER BY symbol',
     [accountId],
   );
@@ -72,7 +88,10 @@ export async function readProjectedAccount(store: EventStore, accountId: string)
       ]),
       symbols: symbols.map((s) => [
         s.symbol,
-        { ...(s.leverage === null ? {} : { leverage: Number(s.leverage) }), marginType: s.margin_type as 'CROSSED' },
+        {
+          ...(s.leverage === null ? {} : { leverage: Number(s.leverage) }),
+          marginType: s.margin_type as 'CROSSED',
+        },
       ]),
       orders: orders.map((o) => [
         String(o.order_id),
@@ -92,7 +111,8 @@ export async function readProjectedAccount(store: EventStore, accountId: string)
 /** The same shape from a fold, sorted like the projection's reads. */
 export function expectedProjection(state: AccountState, version: number): ProjectedAccount {
   const json = accountStateToJson(state);
-  const byKey = <T>(list: [string, T][]): [string, T][] => [...list].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const byKey = <T>(list: [string, T][]): [string, T][] =>
+    [...list].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return {
     version,
     state: {
@@ -102,10 +122,18 @@ export function expectedProjection(state: AccountState, version: number): Projec
       wallets: byKey(json.wallets).map(([a, v]) => [a, norm(v)]),
       positions: byKey(json.positions).map(([k, p]) => [
         k,
-        { ...p, quantity: norm(p.quantity), entryPrice: norm(p.entryPrice), isolatedWallet: norm(p.isolatedWallet) },
+        {
+          ...p,
+          quantity: norm(p.quantity),
+          entryPrice: norm(p.entryPrice),
+          isolatedWallet: norm(p.isolatedWallet),
+        },
       ]),
       symbols: byKey(json.symbols),
-      orders: byKey(json.orders).map(([k, o]) => [k, { ...o, quantity: norm(o.quantity), price: norm(o.price) }]),
+      orders: byKey(json.orders).map(([k, o]) => [
+        k,
+        { ...o, quantity: norm(o.quantity), price: norm(o.price) },
+      ]),
     },
   };
 }

@@ -1,6 +1,11 @@
 import type { Checkpoint, EventStore, JsonObject, RecordedEvent } from '@ledger/event-store';
 import type { AccountView, MarketEvent, ReferenceData } from '@ledger/margin-domain';
-import { accountView, applyMarketEvent, emptyMarketState, parseReferenceData } from '@ledger/margin-domain';
+import {
+  accountView,
+  applyMarketEvent,
+  emptyMarketState,
+  parseReferenceData,
+} from '@ledger/margin-domain';
 import type { AccountRepository } from '../ledger/account-repository';
 import { MARKET_STREAM_PREFIXES, accountStream } from '../ledger/streams';
 import { normalizeTime } from '../ledger/time';
@@ -22,7 +27,10 @@ type Included = (e: { position: bigint; at: string }) => boolean;
 
 function after(a: Checkpoint, b: Checkpoint | null): boolean {
   if (!b) return true;
-  return a.transactionId > b.transactionId || (a.transactionId === b.transactionId && a.globalPosition > b.globalPosition);
+  return (
+    a.transactionId > b.transactionId ||
+    (a.transactionId === b.transactionId && a.globalPosition > b.globalPosition)
+  );
 }
 
 /**
@@ -42,7 +50,14 @@ export class MarketLog {
 
   /** Adds an event (a duplicate of one held is ignored). `ref`: the parsed reference data, when the caller has it. */
   add(
-    e: { streamId: string; streamVersion: number; globalPosition: bigint; occurredAt: string; type: string; data: JsonObject },
+    e: {
+      streamId: string;
+      streamVersion: number;
+      globalPosition: bigint;
+      occurredAt: string;
+      type: string;
+      data: JsonObject;
+    },
     ref?: ReferenceData,
   ): void {
     let entries = this.streams.get(e.streamId);
@@ -73,7 +88,11 @@ export class MarketLog {
 
   /** Moves the reader cursor forward: every visible market event up to `checkpoint` is in the log. */
   advance(checkpoint: Checkpoint | null | undefined): void {
-    if (checkpoint && after(checkpoint, this.cursor)) this.cursor = { transactionId: checkpoint.transactionId, globalPosition: checkpoint.globalPosition };
+    if (checkpoint && after(checkpoint, this.cursor))
+      this.cursor = {
+        transactionId: checkpoint.transactionId,
+        globalPosition: checkpoint.globalPosition,
+      };
   }
 
   /** Brings the log up to the store's visible head (two short reads when nothing is new). */
@@ -89,7 +108,11 @@ export class MarketLog {
     const head = await store.headCheckpoint();
     let cursor = this.cursor;
     for (;;) {
-      const batch = await store.readAll({ after: cursor, limit: 5000, streamPrefixes: MARKET_STREAM_PREFIXES });
+      const batch = await store.readAll({
+        after: cursor,
+        limit: 5000,
+        streamPrefixes: MARKET_STREAM_PREFIXES,
+      });
       for (const e of batch) this.addRecorded(e);
       const last = batch[batch.length - 1];
       if (last) cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
@@ -113,7 +136,10 @@ export class MarketLog {
   }
 
   /** The market state and reference data in force at the point: per stream, its events up to the cut-off. */
-  foldAt(included: Included): { market: ReturnType<typeof emptyMarketState>; ref: ReferenceData | undefined } {
+  foldAt(included: Included): {
+    market: ReturnType<typeof emptyMarketState>;
+    ref: ReferenceData | undefined;
+  } {
     const market = emptyMarketState();
     let ref: ReferenceData | undefined;
     for (const entries of this.streams.values()) {
@@ -161,7 +187,9 @@ export class AsOfReader {
     if (version === 0) return null;
     const loaded = await this.accounts.loadAt(accountId, version);
     if (!loaded.state.opened) return null;
-    const { market, ref } = this.marketLog.foldAt((e) => ('time' in point ? e.at <= point.time : e.position <= point.position));
+    const { market, ref } = this.marketLog.foldAt((e) =>
+      'time' in point ? e.at <= point.time : e.position <= point.position,
+    );
     if (!ref) return null;
     return accountView(loaded.state, market, ref);
   }
@@ -171,7 +199,10 @@ export class AsOfReader {
    * round trips instead of reading the whole stream): per stream, global positions grow with the version and
    * occurredAt never decreases (AT_BEFORE_STREAM_TIME), so "included" holds for a prefix of the versions.
    */
-  private async lastIncludedVersion(stream: string, included: (e: RecordedEvent) => boolean): Promise<number> {
+  private async lastIncludedVersion(
+    stream: string,
+    included: (e: RecordedEvent) => boolean,
+  ): Promise<number> {
     let lo = 0; // included (0: nothing)
     let hi = (await this.store.streamVersion(stream)) + 1; // excluded
     while (hi - lo > 1) {

@@ -1,4 +1,10 @@
-import type { Checkpoint, EventStore, RecordedEvent, Subscription, Transaction } from '@ledger/event-store';
+import type {
+  Checkpoint,
+  EventStore,
+  RecordedEvent,
+  Subscription,
+  Transaction,
+} from '@ledger/event-store';
 import { compareCheckpoints } from '@ledger/event-store';
 import type { AccountState, MarketEvent, MarketState, ReferenceData } from '@ledger/margin-domain';
 import {
@@ -43,12 +49,19 @@ export class MarginHistoryFold {
     if (accountId === undefined) {
       if (e.type === 'ReferenceDataPublished') {
         this.ref = parseReferenceData((e.data as { referenceData: unknown }).referenceData);
-      } else if (e.type === 'MarkPriceUpdated' || e.type === 'AssetIndexUpdated' || e.type === 'FundingRateSet') {
+      } else if (
+        e.type === 'MarkPriceUpdated' ||
+        e.type === 'AssetIndexUpdated' ||
+        e.type === 'FundingRateSet'
+      ) {
         applyMarketEvent(this.market, { type: e.type, data: e.data } as unknown as MarketEvent);
       }
       return undefined;
     }
-    const state = evolve(this.accounts.get(accountId) ?? initialAccountState(accountId), toAccountEvent(e));
+    const state = evolve(
+      this.accounts.get(accountId) ?? initialAccountState(accountId),
+      toAccountEvent(e),
+    );
     this.accounts.set(accountId, state);
     if (!this.ref || !state.opened) return undefined;
     const margin = computeMargin(state, this.market, this.ref, { liquidationPrices: false });
@@ -65,14 +78,19 @@ export class MarginHistoryFold {
       totalWalletBalance: margin.account.totalWalletBalance.toFixed(),
       totalMarginBalance: margin.account.totalMarginBalance.toFixed(),
       totalMaintMargin: margin.account.totalMaintMargin.toFixed(),
-      marginRatio: margin.account.marginRatio === null ? null : margin.account.marginRatio.toFixed(),
+      marginRatio:
+        margin.account.marginRatio === null ? null : margin.account.marginRatio.toFixed(),
       wallets,
     };
   }
 }
 
 /** Inserts rows in one statement (idempotent: a redelivered event's row is already there). */
-export async function insertMarginHistory(tx: Transaction, rows: MarginHistoryRow[], table = 'margin_history'): Promise<void> {
+export async function insertMarginHistory(
+  tx: Transaction,
+  rows: MarginHistoryRow[],
+  table = 'margin_history',
+): Promise<void> {
   if (rows.length === 0) return;
   await tx.query(
     `INSERT INTO ${table} (account_id, global_position, occurred_at, event_type, asset_mode, total_wallet_balance,
@@ -95,7 +113,11 @@ async function readUpTo(
   for (;;) {
     const batch = await store.readAll({ after, limit: 5000 });
     const inRange = batch.filter(
-      (e) => compareCheckpoints({ transactionId: e.transactionId, globalPosition: e.globalPosition }, until) <= 0,
+      (e) =>
+        compareCheckpoints(
+          { transactionId: e.transactionId, globalPosition: e.globalPosition },
+          until,
+        ) <= 0,
     );
     if (inRange.length > 0) await onBatch(inRange);
     const last = batch[batch.length - 1];
@@ -128,7 +150,8 @@ export class MarginHistoryProjection {
       { batchSize: 1000 },
     );
     const checkpoint = await subscription.checkpoint();
-    if (checkpoint) await readUpTo(this.store, checkpoint, (events) => events.forEach((e) => void fold.apply(e)));
+    if (checkpoint)
+      await readUpTo(this.store, checkpoint, (events) => events.forEach((e) => void fold.apply(e)));
     this.subscription = subscription;
     await subscription.start();
   }
@@ -189,7 +212,11 @@ export async function rebuildMarginHistory(
         `INSERT INTO subscription_checkpoints (name, transaction_id, global_position) VALUES ($1, $2::xid8, $3::bigint)
          ON CONFLICT (name) DO UPDATE SET transaction_id = EXCLUDED.transaction_id,
            global_position = EXCLUDED.global_position`,
-        [MARGIN_HISTORY_CONSUMER, lastEvent.transactionId.toString(), lastEvent.globalPosition.toString()],
+        [
+          MARGIN_HISTORY_CONSUMER,
+          lastEvent.transactionId.toString(),
+          lastEvent.globalPosition.toString(),
+        ],
       );
     }
   });

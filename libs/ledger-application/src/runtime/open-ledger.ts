@@ -35,7 +35,9 @@ export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<
   try {
     const ledger = await Ledger.open({
       store: database.store,
-      referenceData: options.referenceData ?? parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA)),
+      referenceData:
+        options.referenceData ??
+        parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA)),
       projection: sqlAccountProjection,
       riskSaga: options.riskSaga ?? true,
       ...(options.marginHistory === undefined ? {} : { marginHistory: options.marginHistory }),

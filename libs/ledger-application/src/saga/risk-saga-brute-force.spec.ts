@@ -24,15 +24,42 @@ describe('risk saga over 10,000 accounts', () => {
     const run = (input: Record<string, unknown> & { command: string }) =>
       ledger.execute(input, { commandId: `c${n}`, at: at() });
     await run({ command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: '60000' });
-    await run({ command: 'UpdateAssetIndex', asset: 'BTC', index: '60000', bidBuffer: '0.05', askBuffer: '0.05', autoExchangeBidBuffer: '0.025', autoExchangeAskBuffer: '0' });
+    await run({
+      command: 'UpdateAssetIndex',
+      asset: 'BTC',
+      index: '60000',
+      bidBuffer: '0.05',
+      askBuffer: '0.05',
+      autoExchangeBidBuffer: '0.025',
+      autoExchangeAskBuffer: '0',
+    });
     for (let i = 0; i < ACCOUNTS; i++) {
       const id = `acc${i}`;
       const multi = i % 3 === 0;
-      await run({ command: 'OpenAccount', accountId: id, assetMode: multi ? 'MULTI' : 'SINGLE', vipLevel: i % 4 });
+      await run({
+        command: 'OpenAccount',
+        accountId: id,
+        assetMode: multi ? 'MULTI' : 'SINGLE',
+        vipLevel: i % 4,
+      });
       // Wallets from 400 to ~1,400 USDT; long or short 0.1 BTC at 20x: some are liquidated by a 4% move.
-      await run({ command: 'Deposit', accountId: id, asset: 'USDT', amount: String(400 + ((i * 37) % 1000)) });
-      if (multi && i % 2 === 0) await run({ command: 'Deposit', accountId: id, asset: 'BTC', amount: '0.001' });
-      await run({ command: 'Fill', accountId: id, symbol: 'BTCUSDT', side: i % 5 === 0 ? 'SELL' : 'BUY', quantity: '0.1', price: '60000', fee: '0' });
+      await run({
+        command: 'Deposit',
+        accountId: id,
+        asset: 'USDT',
+        amount: String(400 + ((i * 37) % 1000)),
+      });
+      if (multi && i % 2 === 0)
+        await run({ command: 'Deposit', accountId: id, asset: 'BTC', amount: '0.001' });
+      await run({
+        command: 'Fill',
+        accountId: id,
+        symbol: 'BTCUSDT',
+        side: i % 5 === 0 ? 'SELL' : 'BUY',
+        quantity: '0.1',
+        price: '60000',
+        fee: '0',
+      });
     }
     await ledger.settle();
     const market = copyMarketState(ledger.market);
@@ -52,8 +79,14 @@ describe('risk saga over 10,000 accounts', () => {
     await run({ command: 'UpdateMarkPrice', symbol: 'BTCUSDT', markPrice: '55200' });
     await ledger.settle();
     const acted = new Set<string>();
-    for (const e of await ledger.store.readAll({ after: { transactionId: head, globalPosition: head }, limit: 1_000_000 })) {
-      if (e.streamId.startsWith('account-') && (e.type === 'LiquidationTriggered' || e.type === 'AutoExchangeExecuted')) {
+    for (const e of await ledger.store.readAll({
+      after: { transactionId: head, globalPosition: head },
+      limit: 1_000_000,
+    })) {
+      if (
+        e.streamId.startsWith('account-') &&
+        (e.type === 'LiquidationTriggered' || e.type === 'AutoExchangeExecuted')
+      ) {
         acted.add(e.streamId.slice('account-'.length));
       }
     }

@@ -40,11 +40,16 @@ export class RiskSaga {
   ) {}
 
   async start(): Promise<void> {
-    this.subscription = this.ledger.store.subscribe(RISK_SAGA_CONSUMER, (batch) => this.handle(batch), {
-      handlerOutsideTransaction: true,
-      batchSize: 500,
-      onError: (error, attempt) => this.logger.error(`risk saga batch failed (attempt ${attempt})`, error),
-    });
+    this.subscription = this.ledger.store.subscribe(
+      RISK_SAGA_CONSUMER,
+      (batch) => this.handle(batch),
+      {
+        handlerOutsideTransaction: true,
+        batchSize: 500,
+        onError: (error, attempt) =>
+          this.logger.error(`risk saga batch failed (attempt ${attempt})`, error),
+      },
+    );
     await this.subscription.start();
   }
 
@@ -61,7 +66,10 @@ export class RiskSaga {
     let run: RecordedEvent[] = [];
     for (const event of batch) {
       const head = run[0];
-      if (head && (head.streamId !== event.streamId || head.metadata.commandId !== event.metadata.commandId)) {
+      if (
+        head &&
+        (head.streamId !== event.streamId || head.metadata.commandId !== event.metadata.commandId)
+      ) {
         await this.onRun(run);
         run = [];
       }
@@ -75,15 +83,23 @@ export class RiskSaga {
     if (!trigger) return;
     const accountId = accountIdOf(trigger.streamId);
     if (accountId !== undefined) {
-      if (trigger.streamVersion > (this.seenVersions.get(accountId) ?? 0)) this.seenVersions.set(accountId, trigger.streamVersion);
-      await this.check(accountId, trigger, run.some((e) => e.type === 'PositionLiquidated'), true);
+      if (trigger.streamVersion > (this.seenVersions.get(accountId) ?? 0))
+        this.seenVersions.set(accountId, trigger.streamVersion);
+      await this.check(
+        accountId,
+        trigger,
+        run.some((e) => e.type === 'PositionLiquidated'),
+        true,
+      );
       return;
     }
     await this.ledger.observeMarketEvent(trigger);
     const index = this.ledger.riskIndex;
     let affected: string[] = [];
-    if (trigger.type === 'MarkPriceUpdated') affected = index.holdersOf(stringField(trigger, 'symbol'));
-    else if (trigger.type === 'AssetIndexUpdated') affected = index.holdersOfAsset(stringField(trigger, 'asset'));
+    if (trigger.type === 'MarkPriceUpdated')
+      affected = index.holdersOf(stringField(trigger, 'symbol'));
+    else if (trigger.type === 'AssetIndexUpdated')
+      affected = index.holdersOfAsset(stringField(trigger, 'asset'));
     else if (trigger.type === 'ReferenceDataPublished') affected = index.all();
     // A new reference-data version may move an account's margin assets: re-index every account it re-checks.
     const reindex = trigger.type === 'ReferenceDataPublished';
@@ -97,8 +113,16 @@ export class RiskSaga {
    * appended). `reindex`: refresh the index (holders by symbol / asset); an account-event check always does, so
    * the index follows appends of other instances; a price tick does not move it.
    */
-  private async check(accountId: string, trigger: RecordedEvent, afterLiquidation: boolean, reindex: boolean): Promise<void> {
-    let loaded = this.ledger.accounts.cachedAtLeast(accountId, this.seenVersions.get(accountId) ?? 0);
+  private async check(
+    accountId: string,
+    trigger: RecordedEvent,
+    afterLiquidation: boolean,
+    reindex: boolean,
+  ): Promise<void> {
+    let loaded = this.ledger.accounts.cachedAtLeast(
+      accountId,
+      this.seenVersions.get(accountId) ?? 0,
+    );
     if (loaded) this.checks.cached += 1;
     else {
       loaded = await this.ledger.accounts.load(accountId);
@@ -123,7 +147,9 @@ export class RiskSaga {
           causationId: trigger.metadata.commandId,
           correlationId: trigger.metadata.correlationId ?? trigger.metadata.commandId,
         });
-        for (const e of outcome.events) if (BigInt(e.globalPosition) > this.lastAppended) this.lastAppended = BigInt(e.globalPosition);
+        for (const e of outcome.events)
+          if (BigInt(e.globalPosition) > this.lastAppended)
+            this.lastAppended = BigInt(e.globalPosition);
         if (!outcome.duplicate) {
           for (const e of outcome.events) {
             if (e.type === 'AutoExchangeExecuted') this.metrics.autoExchanges += 1;
@@ -133,7 +159,9 @@ export class RiskSaga {
       } catch (error) {
         if (!(error instanceof LedgerDomainError)) throw error;
         this.metrics.rejected += 1;
-        this.logger.warn(`risk saga: ${command.type} for ${accountId} rejected: ${error.code} ${error.message}`);
+        this.logger.warn(
+          `risk saga: ${command.type} for ${accountId} rejected: ${error.code} ${error.message}`,
+        );
       }
       if (action.type === 'Liquidate') return;
     }
@@ -142,6 +170,7 @@ export class RiskSaga {
 
 function stringField(event: RecordedEvent, field: string): string {
   const value = event.data[field];
-  if (typeof value !== 'string') throw new Error(`${event.type} at ${event.globalPosition} has no string ${field}`);
+  if (typeof value !== 'string')
+    throw new Error(`${event.type} at ${event.globalPosition} has no string ${field}`);
   return value;
 }

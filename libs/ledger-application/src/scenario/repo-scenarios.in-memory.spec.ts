@@ -7,4 +7,9 @@ import { runScenarioInMemory } from '../../test/in-memory-run';
 import { REPO_SCENARIOS_DIR } from '../../test/scenario-files';
 import { describeScenarioFolder } from '../../test/scenario-suite';
 
-describeScenarioFolder('repo scenarios on the in-memory store', REPO_SCENARIOS_DIR, 30, runScenarioInMemory);
+describeScenarioFolder(
+  'repo scenarios on the in-memory store',
+  REPO_SCENARIOS_DIR,
+  30,
+  runScenarioInMemory,
+);

@@ -7,10 +7,18 @@ const DECIMAL = /^-?\d+(\.\d+)?$/;
  * expected string has, must equal the expected string. Other values compare exactly (null included).
  */
 export function matches(expected: unknown, actual: unknown): boolean {
-  if (typeof expected === 'string' && DECIMAL.test(expected) && typeof actual === 'string' && DECIMAL.test(actual)) {
+  if (
+    typeof expected === 'string' &&
+    DECIMAL.test(expected) &&
+    typeof actual === 'string' &&
+    DECIMAL.test(actual)
+  ) {
     const decimals = expected.includes('.') ? expected.length - expected.indexOf('.') - 1 : 0;
     const rounded = new D(actual).toFixed(decimals, D.ROUND_HALF_UP);
-    return rounded === new D(expected).toFixed(decimals) || (new D(rounded).isZero() && new D(expected).isZero());
+    return (
+      rounded === new D(expected).toFixed(decimals) ||
+      (new D(rounded).isZero() && new D(expected).isZero())
+    );
   }
   return expected === actual;
 }
@@ -26,7 +34,9 @@ export function compareFields(
     if (got === undefined && value !== undefined) {
       failures.push(`${prefix}.${key}: expected ${JSON.stringify(value)}, got nothing`);
     } else if (!matches(value, got)) {
-      failures.push(`${prefix}.${key}: expected ${JSON.stringify(value)}, got ${JSON.stringify(got)}`);
+      failures.push(
+        `${prefix}.${key}: expected ${JSON.stringify(value)}, got ${JSON.stringify(got)}`,
+      );
     }
   }
 }

@@ -14,7 +14,15 @@ export class ScenarioFormatError extends Error {
   }
 }
 
-const EXPECT_KEYS = new Set(['accountId', 'events', 'eventsExact', 'account', 'assets', 'positions', 'asOf']);
+const EXPECT_KEYS = new Set([
+  'accountId',
+  'events',
+  'eventsExact',
+  'account',
+  'assets',
+  'positions',
+  'asOf',
+]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -46,7 +54,8 @@ export function parseScenario(json: unknown): Scenario {
 function parseStep(step: unknown, path: string, count: number): ScenarioStep {
   if (!isObject(step)) throw new ScenarioFormatError(path, 'a step is an object');
   if ('expect' in step) {
-    if (Object.keys(step).length !== 1) throw new ScenarioFormatError(path, 'an expect step has only "expect"');
+    if (Object.keys(step).length !== 1)
+      throw new ScenarioFormatError(path, 'an expect step has only "expect"');
     return parseExpect(step.expect, `${path}.expect`, count);
   }
   if (!('command' in step)) throw new ScenarioFormatError(path, 'a step has "command" or "expect"');
@@ -55,7 +64,10 @@ function parseStep(step: unknown, path: string, count: number): ScenarioStep {
     checkCommandShape(fields, command);
   } catch (error) {
     if (error instanceof LedgerDomainError) {
-      throw new ScenarioFormatError(error.field ? `${path}.${error.field === 'command' ? 'command' : error.field}` : path, error.message);
+      throw new ScenarioFormatError(
+        error.field ? `${path}.${error.field === 'command' ? 'command' : error.field}` : path,
+        error.message,
+      );
     }
     throw error;
   }
@@ -68,12 +80,20 @@ function parseStep(step: unknown, path: string, count: number): ScenarioStep {
     }
   }
   if (commandId !== undefined) {
-    if (typeof commandId !== 'string' || commandId.length === 0) throw new ScenarioFormatError(`${path}.commandId`, 'expected a string');
+    if (typeof commandId !== 'string' || commandId.length === 0)
+      throw new ScenarioFormatError(`${path}.commandId`, 'expected a string');
     parsed.commandId = commandId;
   }
   if (expectError !== undefined) {
-    if (expectError !== true && typeof expectError !== 'number' && typeof expectError !== 'string') {
-      throw new ScenarioFormatError(`${path}.expectError`, 'expected true, a Binance code or an error code');
+    if (
+      expectError !== true &&
+      typeof expectError !== 'number' &&
+      typeof expectError !== 'string'
+    ) {
+      throw new ScenarioFormatError(
+        `${path}.expectError`,
+        'expected true, a Binance code or an error code',
+      );
     }
     parsed.expectError = expectError;
   }
@@ -85,7 +105,8 @@ function parseExpect(value: unknown, path: string, count: number): ExpectStep {
   for (const key of Object.keys(value)) {
     if (!EXPECT_KEYS.has(key)) throw new ScenarioFormatError(`${path}.${key}`, 'unknown key');
   }
-  if (typeof value.accountId !== 'string') throw new ScenarioFormatError(`${path}.accountId`, 'expected a string');
+  if (typeof value.accountId !== 'string')
+    throw new ScenarioFormatError(`${path}.accountId`, 'expected a string');
   const out: ExpectStep = { kind: 'expect', accountId: value.accountId };
   if (value.events !== undefined) {
     if (!Array.isArray(value.events) || !value.events.every((e) => typeof e === 'string')) {
@@ -94,7 +115,8 @@ function parseExpect(value: unknown, path: string, count: number): ExpectStep {
     out.events = value.events;
   }
   if (value.eventsExact !== undefined) {
-    if (typeof value.eventsExact !== 'boolean') throw new ScenarioFormatError(`${path}.eventsExact`, 'expected a boolean');
+    if (typeof value.eventsExact !== 'boolean')
+      throw new ScenarioFormatError(`${path}.eventsExact`, 'expected a boolean');
     out.eventsExact = value.eventsExact;
   }
   for (const key of ['account', 'assets', 'positions'] as const) {
@@ -103,23 +125,30 @@ function parseExpect(value: unknown, path: string, count: number): ExpectStep {
     if (!isObject(v)) throw new ScenarioFormatError(`${path}.${key}`, 'expected an object');
     if (key === 'assets') {
       for (const [asset, fields] of Object.entries(v)) {
-        if (!isObject(fields)) throw new ScenarioFormatError(`${path}.assets.${asset}`, 'expected an object');
+        if (!isObject(fields))
+          throw new ScenarioFormatError(`${path}.assets.${asset}`, 'expected an object');
       }
     }
     if (key === 'positions') {
       for (const [k, fields] of Object.entries(v)) {
-        if (fields !== null && !isObject(fields)) throw new ScenarioFormatError(`${path}.positions.${k}`, 'expected an object or null');
+        if (fields !== null && !isObject(fields))
+          throw new ScenarioFormatError(`${path}.positions.${k}`, 'expected an object or null');
       }
     }
   }
   if (value.account !== undefined) out.account = value.account as Record<string, unknown>;
-  if (value.assets !== undefined) out.assets = value.assets as Record<string, Record<string, unknown>>;
-  if (value.positions !== undefined) out.positions = value.positions as Record<string, Record<string, unknown> | null>;
+  if (value.assets !== undefined)
+    out.assets = value.assets as Record<string, Record<string, unknown>>;
+  if (value.positions !== undefined)
+    out.positions = value.positions as Record<string, Record<string, unknown> | null>;
   if (value.asOf !== undefined) {
     const asOf = value.asOf;
     if (typeof asOf === 'number') {
       if (!Number.isInteger(asOf) || asOf < 0 || asOf >= count) {
-        throw new ScenarioFormatError(`${path}.asOf`, 'a step index must be an integer index into steps');
+        throw new ScenarioFormatError(
+          `${path}.asOf`,
+          'a step index must be an integer index into steps',
+        );
       }
       out.asOf = asOf;
     } else if (typeof asOf === 'string') {

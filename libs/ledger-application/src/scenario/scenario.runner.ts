@@ -5,10 +5,18 @@ import type { Ledger } from '../ledger/ledger';
 import { readShippedReferenceData } from '../ledger/shipped-reference-data';
 import { accountIdOf } from '../ledger/streams';
 import { compareFields, matches } from './scenario.compare';
-import type { CommandStep, ExpectStep, Scenario, ScenarioReport, StepResult } from './scenario.types';
+import type {
+  CommandStep,
+  ExpectStep,
+  Scenario,
+  ScenarioReport,
+  StepResult,
+} from './scenario.types';
 
 /** Opens a ledger on an empty store for one scenario, and disposes of it afterwards. */
-export type ScenarioLedgerFactory = (referenceData: ReferenceData) => Promise<{ ledger: Ledger; dispose(): Promise<void> }>;
+export type ScenarioLedgerFactory = (
+  referenceData: ReferenceData,
+) => Promise<{ ledger: Ledger; dispose(): Promise<void> }>;
 
 export interface RunOptions {
   /** Names the derived command ids: `<file>#<step index>`. */
@@ -24,7 +32,11 @@ const ONE_SECOND_MS = 1000;
  * out (spec/scenario-format.md). After each command step it waits until every async consumer has caught up, so
  * saga-issued commands belong to the step that triggered them.
  */
-export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFactory, options: RunOptions): Promise<ScenarioReport> {
+export async function runScenario(
+  scenario: Scenario,
+  factory: ScenarioLedgerFactory,
+  options: RunOptions,
+): Promise<ScenarioReport> {
   const ref = loadReferenceDataSpec(scenario.referenceData, readShippedReferenceData);
   const opened = await factory(ref);
   const ledger = opened.ledger;
@@ -37,7 +49,11 @@ export async function runScenario(scenario: Scenario, factory: ScenarioLedgerFac
     for (const [index, step] of scenario.steps.entries()) {
       let result: StepResult;
       if (step.kind === 'command') {
-        const at = step.at ?? new Date(clockMs === undefined ? Date.parse(scenario.start) : clockMs + ONE_SECOND_MS).toISOString();
+        const at =
+          step.at ??
+          new Date(
+            clockMs === undefined ? Date.parse(scenario.start) : clockMs + ONE_SECOND_MS,
+          ).toISOString();
         clockMs = Date.parse(at);
         const run = await runCommand(ledger, step, index, at, options.file, log);
         lastEvents = run.appended;
@@ -70,7 +86,8 @@ async function readNew(ledger: Ledger, log: EventLog): Promise<RecordedEvent[]> 
     if (!last) return out;
     out.push(...batch);
     log.cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-    for (const e of batch) if (e.globalPosition > log.maxPosition) log.maxPosition = e.globalPosition;
+    for (const e of batch)
+      if (e.globalPosition > log.maxPosition) log.maxPosition = e.globalPosition;
   }
 }
 
@@ -103,22 +120,32 @@ async function runCommand(
   let lastPosition = 0n;
   try {
     const outcome = await ledger.execute(step.input, { commandId, at, actor: 'scenario' });
-    for (const e of outcome.events) if (BigInt(e.globalPosition) > lastPosition) lastPosition = BigInt(e.globalPosition);
+    for (const e of outcome.events)
+      if (BigInt(e.globalPosition) > lastPosition) lastPosition = BigInt(e.globalPosition);
   } catch (e) {
     error = e;
   }
   await ledger.settle(lastPosition);
   const appended = causedBy(commandId, await readNew(ledger, log));
   const failures: string[] = [];
-  if (error !== undefined && !(error instanceof LedgerDomainError)) throw error instanceof Error ? error : new Error('the ledger threw a non-error');
+  if (error !== undefined && !(error instanceof LedgerDomainError))
+    throw error instanceof Error ? error : new Error('the ledger threw a non-error');
   if (step.expectError !== undefined) {
-    if (!error) failures.push(`expected a rejection (${String(step.expectError)}), but the command was accepted`);
+    if (!error)
+      failures.push(
+        `expected a rejection (${String(step.expectError)}), but the command was accepted`,
+      );
     else if (!errorMatches(step.expectError, error)) {
-      failures.push(`expected rejection ${String(step.expectError)}, got ${error.code}${error.binanceCode ? ` (${error.binanceCode})` : ''}`);
+      failures.push(
+        `expected rejection ${String(step.expectError)}, got ${error.code}${error.binanceCode ? ` (${error.binanceCode})` : ''}`,
+      );
     }
-    if (error && appended.length > 0) failures.push(`a rejected command appended ${appended.length} events`);
+    if (error && appended.length > 0)
+      failures.push(`a rejected command appended ${appended.length} events`);
   } else if (error) {
-    failures.push(`rejected: ${error.code}${error.binanceCode ? ` (${error.binanceCode})` : ''} ${error.message}`);
+    failures.push(
+      `rejected: ${error.code}${error.binanceCode ? ` (${error.binanceCode})` : ''} ${error.message}`,
+    );
   }
   const summary = error ? `rejected ${error.code}` : `${appended.length} events`;
   return {
@@ -155,35 +182,55 @@ async function runExpect(
     asOfLabel = ` as of ${step.asOf}`;
   }
   if (step.events) {
-    const types = lastEvents.filter((e) => accountIdOf(e.streamId) === step.accountId).map((e) => e.type);
+    const types = lastEvents
+      .filter((e) => accountIdOf(e.streamId) === step.accountId)
+      .map((e) => e.type);
     if (step.eventsExact) {
       if (JSON.stringify(types) !== JSON.stringify(step.events)) {
-        failures.push(`events: expected exactly ${step.events.join(', ')}, got ${types.join(', ') || 'none'}`);
+        failures.push(
+          `events: expected exactly ${step.events.join(', ')}, got ${types.join(', ') || 'none'}`,
+        );
       }
     } else if (!isSubsequence(step.events, types)) {
-      failures.push(`events: expected ${step.events.join(', ')} in order, got ${types.join(', ') || 'none'}`);
+      failures.push(
+        `events: expected ${step.events.join(', ')} in order, got ${types.join(', ') || 'none'}`,
+      );
     }
   }
   if (!view) {
-    if (step.account || step.assets || step.positions) failures.push(`account ${step.accountId} does not exist${asOfLabel}`);
+    if (step.account || step.assets || step.positions)
+      failures.push(`account ${step.accountId} does not exist${asOfLabel}`);
   } else {
     if (step.account) compareFields('account', step.account, { ...view.account }, failures);
     for (const [asset, fields] of Object.entries(step.assets ?? {})) {
-      const actual: Record<string, unknown> | undefined = view.assets[asset] ? { ...view.assets[asset] } : undefined;
+      const actual: Record<string, unknown> | undefined = view.assets[asset]
+        ? { ...view.assets[asset] }
+        : undefined;
       compareFields(`assets.${asset}`, fields, actual, failures);
     }
     for (const [key, fields] of Object.entries(step.positions ?? {})) {
       const actual = view.positions[key];
       if (fields === null) {
-        if (actual) failures.push(`positions.${key}: expected no position, got ${actual.positionAmt}`);
+        if (actual)
+          failures.push(`positions.${key}: expected no position, got ${actual.positionAmt}`);
       } else if (!actual) {
         failures.push(`positions.${key}: expected a position, got none`);
       } else {
-        compareFields(`positions.${key}`, fields, actual as unknown as Record<string, unknown>, failures);
+        compareFields(
+          `positions.${key}`,
+          fields,
+          actual as unknown as Record<string, unknown>,
+          failures,
+        );
       }
     }
   }
-  return { index, ok: failures.length === 0, line: `#${index} expect ${step.accountId}${asOfLabel}`, failures };
+  return {
+    index,
+    ok: failures.length === 0,
+    line: `#${index} expect ${step.accountId}${asOfLabel}`,
+    failures,
+  };
 }
 
 function isSubsequence(expected: string[], actual: string[]): boolean {

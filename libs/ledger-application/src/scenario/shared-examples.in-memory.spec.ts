@@ -7,4 +7,9 @@ import { runScenarioInMemory } from '../../test/in-memory-run';
 import { SHARED_EXAMPLES_DIR } from '../../test/scenario-files';
 import { describeScenarioFolder } from '../../test/scenario-suite';
 
-describeScenarioFolder('shared examples on the in-memory store', SHARED_EXAMPLES_DIR, 32, runScenarioInMemory);
+describeScenarioFolder(
+  'shared examples on the in-memory store',
+  SHARED_EXAMPLES_DIR,
+  32,
+  runScenarioInMemory,
+);

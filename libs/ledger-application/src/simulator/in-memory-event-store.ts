@@ -16,7 +16,8 @@ import type {
 import { ConcurrencyError } from '@ledger/event-store';
 
 const NO_SQL: Transaction = {
-  query: () => Promise.reject(new Error('the in-memory event store has no SQL; run without SQL projections')),
+  query: () =>
+    Promise.reject(new Error('the in-memory event store has no SQL; run without SQL projections')),
 };
 
 /**
@@ -93,7 +94,8 @@ export class InMemoryEventStore implements EventStore {
     for (let i = Number(after); i < this.events.length && out.length < limit; i++) {
       const e = this.events[i];
       if (!e) break;
-      if (options.streamPrefixes && !options.streamPrefixes.some((p) => e.streamId.startsWith(p))) continue;
+      if (options.streamPrefixes && !options.streamPrefixes.some((p) => e.streamId.startsWith(p)))
+        continue;
       if (options.types && !options.types.includes(e.type)) continue;
       out.push(e);
     }
@@ -106,10 +108,16 @@ export class InMemoryEventStore implements EventStore {
 
   headCheckpoint(): Promise<Checkpoint | null> {
     const last = this.events[this.events.length - 1];
-    return Promise.resolve(last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : null);
+    return Promise.resolve(
+      last ? { transactionId: last.transactionId, globalPosition: last.globalPosition } : null,
+    );
   }
 
-  subscribe(name: string, handler: SubscriptionHandler, options: SubscriptionOptions = {}): Subscription {
+  subscribe(
+    name: string,
+    handler: SubscriptionHandler,
+    options: SubscriptionOptions = {},
+  ): Subscription {
     let pumping: Promise<void> = Promise.resolve();
     const pump = async (): Promise<void> => {
       for (;;) {
@@ -122,7 +130,10 @@ export class InMemoryEventStore implements EventStore {
         const last = batch[batch.length - 1];
         if (!last) return;
         await handler(batch, NO_SQL);
-        this.checkpoints.set(name, { transactionId: last.transactionId, globalPosition: last.globalPosition });
+        this.checkpoints.set(name, {
+          transactionId: last.transactionId,
+          globalPosition: last.globalPosition,
+        });
       }
     };
     return {
@@ -144,7 +155,9 @@ export class InMemoryEventStore implements EventStore {
   }
 
   saveSnapshot(snapshot: Snapshot): Promise<void> {
-    const list = (this.snapshots.get(snapshot.streamId) ?? []).filter((s) => s.streamVersion !== snapshot.streamVersion);
+    const list = (this.snapshots.get(snapshot.streamId) ?? []).filter(
+      (s) => s.streamVersion !== snapshot.streamVersion,
+    );
     list.push(snapshot);
     list.sort((a, b) => a.streamVersion - b.streamVersion);
     this.snapshots.set(snapshot.streamId, list);
@@ -153,7 +166,9 @@ export class InMemoryEventStore implements EventStore {
 
   loadSnapshot(streamId: string, atOrBeforeVersion?: number): Promise<Snapshot | null> {
     const list = this.snapshots.get(streamId) ?? [];
-    const fit = list.filter((s) => atOrBeforeVersion === undefined || s.streamVersion <= atOrBeforeVersion);
+    const fit = list.filter(
+      (s) => atOrBeforeVersion === undefined || s.streamVersion <= atOrBeforeVersion,
+    );
     return Promise.resolve(fit[fit.length - 1] ?? null);
   }
 

@@ -21,13 +21,21 @@ export async function foldAllAccounts(
   let after = null;
   let count = 0;
   for (;;) {
-    const batch: RecordedEvent[] = await store.readAll({ after, limit: 5000, streamPrefixes: [ACCOUNT_STREAM_PREFIX] });
+    const batch: RecordedEvent[] = await store.readAll({
+      after,
+      limit: 5000,
+      streamPrefixes: [ACCOUNT_STREAM_PREFIX],
+    });
     const last = batch[batch.length - 1];
     if (!last) break;
     for (const e of batch) {
       const id = accountIdOf(e.streamId);
       if (id === undefined) continue;
-      const base = accounts.get(id) ?? { state: initialAccountState(id), version: 0, lastAt: undefined };
+      const base = accounts.get(id) ?? {
+        state: initialAccountState(id),
+        version: 0,
+        lastAt: undefined,
+      };
       accounts.set(id, foldTail(base, [e]));
     }
     count += batch.length;

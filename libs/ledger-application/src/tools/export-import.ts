@@ -16,7 +16,10 @@ export interface ExportedEvent {
   metadata: JsonObject;
 }
 
-export async function* exportEvents(store: EventStore, streamId?: string): AsyncGenerator<ExportedEvent> {
+export async function* exportEvents(
+  store: EventStore,
+  streamId?: string,
+): AsyncGenerator<ExportedEvent> {
   if (streamId) {
     for (const e of await store.readStream(streamId)) yield toExported(e);
     return;
@@ -65,7 +68,11 @@ export interface ImportReport {
  * anything is written. Missing events are appended per (stream, command id) run with their original metadata, and
  * the touched accounts' projections are refreshed from a fold.
  */
-export async function importEvents(store: EventStore, lines: ExportedEvent[], project = true): Promise<ImportReport> {
+export async function importEvents(
+  store: EventStore,
+  lines: ExportedEvent[],
+  project = true,
+): Promise<ImportReport> {
   const streamVersions = new Map<string, number>();
   const existing = new Map<string, RecordedEvent[]>();
   const pending: { line: number; event: ExportedEvent }[] = [];
@@ -73,26 +80,36 @@ export async function importEvents(store: EventStore, lines: ExportedEvent[], pr
   for (const [i, event] of lines.entries()) {
     const line = i + 1;
     validate(event, line);
-    if (!existing.has(event.streamId)) existing.set(event.streamId, await store.readStream(event.streamId));
+    if (!existing.has(event.streamId))
+      existing.set(event.streamId, await store.readStream(event.streamId));
     const stored = existing.get(event.streamId) ?? [];
     const present = stored[event.streamVersion - 1];
     if (present) {
-      if (present.type !== event.type || JSON.stringify(present.data) !== JSON.stringify(event.data)) {
-        throw new ImportConflictError(line, `${event.streamId} version ${event.streamVersion} differs from the stored event`);
+      if (
+        present.type !== event.type ||
+        JSON.stringify(present.data) !== JSON.stringify(event.data)
+      ) {
+        throw new ImportConflictError(
+          line,
+          `${event.streamId} version ${event.streamVersion} differs from the stored event`,
+        );
       }
       alreadyPresent += 1;
       continue;
     }
     const expected = (streamVersions.get(event.streamId) ?? stored.length) + 1;
     if (event.streamVersion !== expected) {
-      throw new ImportConflictError(line, `${event.streamId} expects version ${expected} next, the file has ${event.streamVersion}`);
+      throw new ImportConflictError(
+        line,
+        `${event.streamId} expects version ${expected} next, the file has ${event.streamVersion}`,
+      );
     }
     streamVersions.set(event.streamId, event.streamVersion);
     pending.push({ line, event });
   }
   let appended = 0;
   const touched = new Set<string>();
-  for (let i = 0; i < pending.length; ) {
+  for (let i = 0; i < pending.length;) {
     const first = pending[i];
     if (!first) break;
     const run = [first];
@@ -113,9 +130,17 @@ export async function importEvents(store: EventStore, lines: ExportedEvent[], pr
         })),
         { commandId: commandIdOf(first.event), expectedVersion: first.event.streamVersion - 1 },
       );
-      if (result.duplicate) throw new ImportConflictError(first.line, `command id ${commandIdOf(first.event)} was used by other events`);
+      if (result.duplicate)
+        throw new ImportConflictError(
+          first.line,
+          `command id ${commandIdOf(first.event)} was used by other events`,
+        );
     } catch (error) {
-      if (error instanceof ConcurrencyError) throw new ImportConflictError(first.line, `${first.event.streamId} changed during the import`);
+      if (error instanceof ConcurrencyError)
+        throw new ImportConflictError(
+          first.line,
+          `${first.event.streamId} changed during the import`,
+        );
       throw error;
     }
     appended += run.length;
@@ -126,10 +151,17 @@ export async function importEvents(store: EventStore, lines: ExportedEvent[], pr
   if (project) {
     for (const accountId of touched) {
       const events = await store.readStream(`account-${accountId}`);
-      const folded = foldTail({ state: initialAccountState(accountId), version: 0, lastAt: undefined }, events);
+      const folded = foldTail(
+        { state: initialAccountState(accountId), version: 0, lastAt: undefined },
+        events,
+      );
       const json = { ...accountStateToJson(folded.state), lastAt: folded.lastAt };
       await store.withTransaction((tx) =>
-        tx.query('SELECT ledger_project_account($1, $2, $3::jsonb)', [accountId, folded.version, JSON.stringify(json)]),
+        tx.query('SELECT ledger_project_account($1, $2, $3::jsonb)', [
+          accountId,
+          folded.version,
+          JSON.stringify(json),
+        ]),
       );
     }
   }
@@ -150,7 +182,11 @@ function validate(event: ExportedEvent, line: number): void {
     event.metadata !== null &&
     typeof event.metadata.commandId === 'string' &&
     typeof event.metadata.occurredAt === 'string';
-  if (!ok) throw new ImportConflictError(line, 'not an exported event (streamId, streamVersion, type, schemaVersion, data, metadata.commandId, metadata.occurredAt)');
+  if (!ok)
+    throw new ImportConflictError(
+      line,
+      'not an exported event (streamId, streamVersion, type, schemaVersion, data, metadata.commandId, metadata.occurredAt)',
+    );
 }
 
 function commandIdOf(event: ExportedEvent): string {

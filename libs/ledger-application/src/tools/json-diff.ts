@@ -1,5 +1,10 @@
 /** Paths where two JSON values differ, for readable verify reports (`wallets[1][1]: "10" ≠ "12"`). */
-export function jsonDiff(expected: unknown, actual: unknown, path = '$', out: string[] = []): string[] {
+export function jsonDiff(
+  expected: unknown,
+  actual: unknown,
+  path = '$',
+  out: string[] = [],
+): string[] {
   if (JSON.stringify(expected) === JSON.stringify(actual)) return out;
   if (Array.isArray(expected) && Array.isArray(actual)) {
     const n = Math.max(expected.length, actual.length);

@@ -12,7 +12,13 @@ export interface RebuildProgress {
 }
 
 /** The inline projection's tables (migration CreateAccountProjections), each rebuilt into `<table>_next`. */
-const TABLES = ['accounts', 'account_wallets', 'account_positions', 'account_symbol_settings', 'account_orders'];
+const TABLES = [
+  'accounts',
+  'account_wallets',
+  'account_positions',
+  'account_symbol_settings',
+  'account_orders',
+];
 
 /** Accounts written per batch of INSERTs into the `_next` tables. */
 const WRITE_BATCH_ACCOUNTS = 1000;
@@ -53,7 +59,9 @@ export async function rebuildAccountProjections(
   store: EventStore,
   onProgress?: (p: RebuildProgress) => void,
 ): Promise<{ accounts: number; events: number }> {
-  const folds = await foldAllAccounts(store, (p) => onProgress?.({ phase: 'fold', done: p.events, total: p.total }));
+  const folds = await foldAllAccounts(store, (p) =>
+    onProgress?.({ phase: 'fold', done: p.events, total: p.total }),
+  );
   await store.withTransaction(async (tx) => {
     for (const table of TABLES) {
       await tx.query(`DROP TABLE IF EXISTS ${table}_next`);
@@ -65,14 +73,23 @@ export async function rebuildAccountProjections(
   for (const [accountId, folded] of folds) {
     events += folded.version;
     if (folded.version === 0) continue;
-    rows.push({ accountId, version: folded.version, lastAt: folded.lastAt, state: accountStateToJson(folded.state) });
+    rows.push({
+      accountId,
+      version: folded.version,
+      lastAt: folded.lastAt,
+      state: accountStateToJson(folded.state),
+    });
   }
   for (let i = 0; i < rows.length; i += WRITE_BATCH_ACCOUNTS) {
     const payload = JSON.stringify(rows.slice(i, i + WRITE_BATCH_ACCOUNTS));
     await store.withTransaction(async (tx) => {
       for (const table of TABLES) await tx.query(INSERT_NEXT[table] ?? '', [payload]);
     });
-    onProgress?.({ phase: 'write', done: Math.min(i + WRITE_BATCH_ACCOUNTS, rows.length), total: rows.length });
+    onProgress?.({
+      phase: 'write',
+      done: Math.min(i + WRITE_BATCH_ACCOUNTS, rows.length),
+      total: rows.length,
+    });
   }
   await store.withTransaction(swapIn);
   onProgress?.({ phase: 'write', done: rows.length, total: rows.length });
@@ -85,8 +102,12 @@ async function swapIn(tx: Transaction): Promise<void> {
     SELECT a.account_id FROM accounts a LEFT JOIN accounts_next n USING (account_id)
      WHERE n.account_id IS NULL OR a.stream_version > n.stream_version`);
   for (const table of TABLES) {
-    await tx.query(`DELETE FROM ${table}_next WHERE account_id IN (SELECT account_id FROM rebuild_changed)`);
-    await tx.query(`INSERT INTO ${table}_next SELECT * FROM ${table} WHERE account_id IN (SELECT account_id FROM rebuild_changed)`);
+    await tx.query(
+      `DELETE FROM ${table}_next WHERE account_id IN (SELECT account_id FROM rebuild_changed)`,
+    );
+    await tx.query(
+      `INSERT INTO ${table}_next SELECT * FROM ${table} WHERE account_id IN (SELECT account_id FROM rebuild_changed)`,
+    );
   }
   for (const table of TABLES) {
     await tx.query(`ALTER TABLE ${table} RENAME TO ${table}_old`);

@@ -1,6 +1,12 @@
 import type { EventStore, RecordedEvent } from '@ledger/event-store';
 import type { AccountView, MarketEvent, ReferenceData } from '@ledger/margin-domain';
-import { accountView, applyMarketEvent, emptyMarketState, initialAccountState, parseReferenceData } from '@ledger/margin-domain';
+import {
+  accountView,
+  applyMarketEvent,
+  emptyMarketState,
+  initialAccountState,
+  parseReferenceData,
+} from '@ledger/margin-domain';
 import { toAccountEvent } from '../ledger/account-repository';
 import { MARKET_STREAM_PREFIXES, accountStream } from '../ledger/streams';
 import type { AsOf } from '../read/as-of-reader';
@@ -17,15 +23,27 @@ export interface ReplayStep {
  * `ledger replay`: the account's events in order, each with the state change it caused, folded with the prices
  * and reference data in force at that event (merged in global order).
  */
-export async function replayAccount(store: EventStore, accountId: string, to?: AsOf): Promise<ReplayStep[]> {
+export async function replayAccount(
+  store: EventStore,
+  accountId: string,
+  to?: AsOf,
+): Promise<ReplayStep[]> {
   const limit = to && 'time' in to ? { time: normalizeTime(to.time, 'to') } : to;
   const included = (e: RecordedEvent): boolean =>
-    !limit ? true : 'time' in limit ? e.metadata.occurredAt <= limit.time : e.globalPosition <= limit.position;
+    !limit
+      ? true
+      : 'time' in limit
+        ? e.metadata.occurredAt <= limit.time
+        : e.globalPosition <= limit.position;
   const accountEvents = (await store.readStream(accountStream(accountId))).filter(included);
   const marketEvents: RecordedEvent[] = [];
   let after = null;
   for (;;) {
-    const batch = await store.readAll({ after, limit: 5000, streamPrefixes: MARKET_STREAM_PREFIXES });
+    const batch = await store.readAll({
+      after,
+      limit: 5000,
+      streamPrefixes: MARKET_STREAM_PREFIXES,
+    });
     const last = batch[batch.length - 1];
     if (!last) break;
     marketEvents.push(...batch.filter(included));
@@ -38,9 +56,14 @@ export async function replayAccount(store: EventStore, accountId: string, to?: A
   const steps: ReplayStep[] = [];
   let m = 0;
   for (const event of accountEvents) {
-    for (; m < marketEvents.length && (marketEvents[m]?.globalPosition ?? 0n) < event.globalPosition; m++) {
+    for (
+      ;
+      m < marketEvents.length && (marketEvents[m]?.globalPosition ?? 0n) < event.globalPosition;
+      m++
+    ) {
       const e = marketEvents[m] as RecordedEvent;
-      if (e.type === 'ReferenceDataPublished') ref = parseReferenceData((e.data as { referenceData: unknown }).referenceData);
+      if (e.type === 'ReferenceDataPublished')
+        ref = parseReferenceData((e.data as { referenceData: unknown }).referenceData);
       else applyMarketEvent(market, { type: e.type, data: e.data } as unknown as MarketEvent);
     }
     state = evolve(state, toAccountEvent(event));
@@ -61,7 +84,11 @@ function describeChanges(before: AccountView | undefined, after: AccountView): s
   note('vipLevel', before?.vipLevel, after.vipLevel);
   const assets = new Set([...Object.keys(before?.assets ?? {}), ...Object.keys(after.assets)]);
   for (const asset of [...assets].sort()) {
-    note(`wallet.${asset}`, before?.assets[asset]?.walletBalance, after.assets[asset]?.walletBalance);
+    note(
+      `wallet.${asset}`,
+      before?.assets[asset]?.walletBalance,
+      after.assets[asset]?.walletBalance,
+    );
   }
   const keys = new Set([...Object.keys(before?.positions ?? {}), ...Object.keys(after.positions)]);
   for (const key of [...keys].sort()) {

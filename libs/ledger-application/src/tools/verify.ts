@@ -1,6 +1,10 @@
 import type { EventStore } from '@ledger/event-store';
 import type { AccountState } from '@ledger/margin-domain';
-import { ACCOUNT_SNAPSHOT_SCHEMA_VERSION, accountStateToJson, initialAccountState } from '@ledger/margin-domain';
+import {
+  ACCOUNT_SNAPSHOT_SCHEMA_VERSION,
+  accountStateToJson,
+  initialAccountState,
+} from '@ledger/margin-domain';
 import { expectedProjection, readProjectedAccount } from '../read/account-projection';
 import { accountStream } from '../ledger/streams';
 import { AccountRepository, foldTail } from '../ledger/account-repository';
@@ -18,7 +22,10 @@ export interface VerifyReport {
  * `ledger verify`: replays every account stream from its first event and compares the fold with the inline
  * projections and with every snapshot. Any difference is a bug (or tampering) and is reported path by path.
  */
-export async function verifyLedger(store: EventStore, onProgress?: (events: number, total: number) => void): Promise<VerifyReport> {
+export async function verifyLedger(
+  store: EventStore,
+  onProgress?: (events: number, total: number) => void,
+): Promise<VerifyReport> {
   const folds = await foldAllAccounts(store, (p) => onProgress?.(p.events, p.total));
   const report: VerifyReport = { accounts: folds.size, events: 0, snapshots: 0, mismatches: [] };
   const repository = new AccountRepository(store, Number.MAX_SAFE_INTEGER);
@@ -37,18 +44,38 @@ export async function verifyLedger(store: EventStore, onProgress?: (events: numb
       const version = Number(stream_version);
       const fromSnapshot = await repository.loadAt(accountId, version);
       const replayed = await foldPrefix(store, accountId, version);
-      const snapDiff = jsonDiff(accountStateToJson(replayed), accountStateToJson(fromSnapshot.state));
-      if (snapDiff.length > 0) report.mismatches.push({ accountId, what: `snapshot at version ${version}`, diff: snapDiff });
+      const snapDiff = jsonDiff(
+        accountStateToJson(replayed),
+        accountStateToJson(fromSnapshot.state),
+      );
+      if (snapDiff.length > 0)
+        report.mismatches.push({
+          accountId,
+          what: `snapshot at version ${version}`,
+          diff: snapDiff,
+        });
     }
   }
-  const orphans = await store.query<{ account_id: string }>('SELECT account_id FROM accounts ORDER BY account_id');
+  const orphans = await store.query<{ account_id: string }>(
+    'SELECT account_id FROM accounts ORDER BY account_id',
+  );
   for (const { account_id } of orphans) {
-    if (!folds.has(account_id)) report.mismatches.push({ accountId: account_id, what: 'projection without events', diff: [] });
+    if (!folds.has(account_id))
+      report.mismatches.push({
+        accountId: account_id,
+        what: 'projection without events',
+        diff: [],
+      });
   }
   return report;
 }
 
-async function foldPrefix(store: EventStore, accountId: string, version: number): Promise<AccountState> {
+async function foldPrefix(
+  store: EventStore,
+  accountId: string,
+  version: number,
+): Promise<AccountState> {
   const events = await store.readStream(accountStream(accountId), { toVersion: version });
-  return foldTail({ state: initialAccountState(accountId), version: 0, lastAt: undefined }, events).state;
+  return foldTail({ state: initialAccountState(accountId), version: 0, lastAt: undefined }, events)
+    .state;
 }

@@ -16,7 +16,11 @@ import { adjustIsolatedMargin, cancelOrder, fill, placeOrder } from './decide/tr
  * commands re-check their trigger against the state they find, so a stale or redelivered saga command decides
  * nothing (an empty list).
  */
-export function decide(command: AccountCommand, state: AccountState, ctx: DecideContext): AccountEvent[] {
+export function decide(
+  command: AccountCommand,
+  state: AccountState,
+  ctx: DecideContext,
+): AccountEvent[] {
   switch (command.type) {
     case 'OpenAccount':
       return openAccount(command, state);
@@ -57,7 +61,10 @@ export function decide(command: AccountCommand, state: AccountState, ctx: Decide
     }
     default: {
       const exhaustive: never = command;
-      throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(exhaustive)}`);
+      throw new LedgerDomainError(
+        'UNKNOWN_COMMAND',
+        `unknown command ${JSON.stringify(exhaustive)}`,
+      );
     }
   }
 }

@@ -21,13 +21,19 @@ export type Deposited = Ev<'Deposited', { asset: string; amount: string }>;
 /** Funds debited from the cross wallet of `asset`. v1. */
 export type Withdrawn = Ev<'Withdrawn', { asset: string; amount: string }>;
 /** v1. */
-export type LeverageChanged = Ev<'LeverageChanged', { symbol: string; leverage: number; previous: number }>;
+export type LeverageChanged = Ev<
+  'LeverageChanged',
+  { symbol: string; leverage: number; previous: number }
+>;
 /** v1. */
 export type MarginTypeChanged = Ev<'MarginTypeChanged', { symbol: string; marginType: MarginType }>;
 /** RULES §4: no balances move on a switch. v1. */
 export type AssetModeChanged = Ev<'AssetModeChanged', { from: AssetMode; to: AssetMode }>;
 /** v1. */
-export type PositionModeChanged = Ev<'PositionModeChanged', { from: PositionMode; to: PositionMode }>;
+export type PositionModeChanged = Ev<
+  'PositionModeChanged',
+  { from: PositionMode; to: PositionMode }
+>;
 /** v1. */
 export type VipLevelChanged = Ev<'VipLevelChanged', { from: number; to: number }>;
 /** A margin reservation (RULES §2.6 pre-trade check; openOrderIM). v1. */
@@ -43,7 +49,10 @@ export type OrderPlaced = Ev<
   }
 >;
 /** v1. `reason`: USER or LIQUIDATION. */
-export type OrderCanceled = Ev<'OrderCanceled', { orderId: string; reason: 'USER' | 'LIQUIDATION' }>;
+export type OrderCanceled = Ev<
+  'OrderCanceled',
+  { orderId: string; reason: 'USER' | 'LIQUIDATION' }
+>;
 
 /**
  * A fill (RULES §2.6): opens, increases, reduces, closes or flips a position. Carries the resulting position

@@ -35,7 +35,10 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
     }
     case 'MarginTypeChanged': {
       const symbols = new Map(state.symbols);
-      symbols.set(event.data.symbol, { ...symbols.get(event.data.symbol), marginType: event.data.marginType });
+      symbols.set(event.data.symbol, {
+        ...symbols.get(event.data.symbol),
+        marginType: event.data.marginType,
+      });
       return { ...state, symbols };
     }
     case 'AssetModeChanged':

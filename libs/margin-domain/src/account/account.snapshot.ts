@@ -1,5 +1,12 @@
 import { D, str } from '../money/decimal';
-import type { AccountState, MarginType, OrderSide, PositionMode, PositionSide, AssetMode } from './account.state';
+import type {
+  AccountState,
+  MarginType,
+  OrderSide,
+  PositionMode,
+  PositionSide,
+  AssetMode,
+} from './account.state';
 
 /** Schema version of the snapshot JSON below; bump it (and let old snapshots be ignored) when the shape changes. */
 export const ACCOUNT_SNAPSHOT_SCHEMA_VERSION = 1;
@@ -11,9 +18,29 @@ export interface AccountSnapshotJson {
   assetMode: AssetMode;
   positionMode: PositionMode;
   wallets: [string, string][];
-  positions: [string, { symbol: string; positionSide: PositionSide; quantity: string; entryPrice: string; marginType: MarginType; isolatedWallet: string }][];
+  positions: [
+    string,
+    {
+      symbol: string;
+      positionSide: PositionSide;
+      quantity: string;
+      entryPrice: string;
+      marginType: MarginType;
+      isolatedWallet: string;
+    },
+  ][];
   symbols: [string, { leverage?: number; marginType: MarginType }][];
-  orders: [string, { orderId: string; symbol: string; side: OrderSide; positionSide: PositionSide; quantity: string; price: string }][];
+  orders: [
+    string,
+    {
+      orderId: string;
+      symbol: string;
+      side: OrderSide;
+      positionSide: PositionSide;
+      quantity: string;
+      price: string;
+    },
+  ][];
 }
 
 /** Exact, lossless: decimals as strings, entry prices at full precision. */
@@ -39,7 +66,14 @@ export function accountStateToJson(state: AccountState): AccountSnapshotJson {
     symbols: [...state.symbols].map(([s, v]) => [s, { ...v }]),
     orders: [...state.orders].map(([id, o]) => [
       id,
-      { orderId: o.orderId, symbol: o.symbol, side: o.side, positionSide: o.positionSide, quantity: str(o.quantity), price: str(o.price) },
+      {
+        orderId: o.orderId,
+        symbol: o.symbol,
+        side: o.side,
+        positionSide: o.positionSide,
+        quantity: str(o.quantity),
+        price: str(o.price),
+      },
     ]),
   };
 }
@@ -55,10 +89,20 @@ export function accountStateFromJson(json: AccountSnapshotJson): AccountState {
     positions: new Map(
       json.positions.map(([k, p]) => [
         k,
-        { ...p, quantity: new D(p.quantity), entryPrice: new D(p.entryPrice), isolatedWallet: new D(p.isolatedWallet) },
+        {
+          ...p,
+          quantity: new D(p.quantity),
+          entryPrice: new D(p.entryPrice),
+          isolatedWallet: new D(p.isolatedWallet),
+        },
       ]),
     ),
     symbols: new Map(json.symbols.map(([s, v]) => [s, { ...v }])),
-    orders: new Map(json.orders.map(([id, o]) => [id, { ...o, quantity: new D(o.quantity), price: new D(o.price) }])),
+    orders: new Map(
+      json.orders.map(([id, o]) => [
+        id,
+        { ...o, quantity: new D(o.quantity), price: new D(o.price) },
+      ]),
+    ),
   };
 }

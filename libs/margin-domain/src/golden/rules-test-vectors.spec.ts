@@ -46,7 +46,12 @@ const ref = shippedReferenceData();
 const d = (s: string): Dec => new D(s);
 const state = (...events: AccountEvent[]): AccountState => foldEvents(events);
 /** Decide and fold: the state after a command, through the real decider. */
-function run(s: AccountState, command: Parameters<typeof decide>[0], market: MarketView, r: ReferenceData = ref) {
+function run(
+  s: AccountState,
+  command: Parameters<typeof decide>[0],
+  market: MarketView,
+  r: ReferenceData = ref,
+) {
   const events = decide(command, s, { ref: r, market });
   return { events, state: fold(events, s) };
 }
@@ -59,7 +64,11 @@ function expectClose(a: Dec, b: Dec, tolerance = '1e-20'): void {
 describe('RULES §9 test vectors', () => {
   describe('TV-01: Multi-Assets, no positions (S4 state 1)', () => {
     it('values USDT at bid 0.9801, makes equity 416.02 and USDT available 418.13156440', () => {
-      const s = state(anAccountOpened({ assetMode: 'MULTI' }), aDeposit('200', 'USDT'), aDeposit('220', 'USDC'));
+      const s = state(
+        anAccountOpened({ assetMode: 'MULTI' }),
+        aDeposit('200', 'USDT'),
+        aDeposit('220', 'USDC'),
+      );
       const market = marketWith({
         assetIndexes: { USDT: { index: '0.99', bidBuffer: '0.01', askBuffer: '0.005' }, USDC: '1' },
       });
@@ -77,8 +86,16 @@ describe('RULES §9 test vectors', () => {
 
   /** TV-02/03: BTCUSDT at Binance's example MMR 0.008, ETHUSDC at 0.01: one-tier test brackets. */
   const tv02Ref = withOverrides({
-    'symbols.BTCUSDT': oneTierSymbol({ baseAsset: 'BTC', marginAsset: 'USDT', maintMarginRatio: '0.008' }),
-    'symbols.ETHUSDC': oneTierSymbol({ baseAsset: 'ETH', marginAsset: 'USDC', maintMarginRatio: '0.01' }),
+    'symbols.BTCUSDT': oneTierSymbol({
+      baseAsset: 'BTC',
+      marginAsset: 'USDT',
+      maintMarginRatio: '0.008',
+    }),
+    'symbols.ETHUSDC': oneTierSymbol({
+      baseAsset: 'ETH',
+      marginAsset: 'USDC',
+      maintMarginRatio: '0.01',
+    }),
   });
   const tv02State = state(
     anAccountOpened({ assetMode: 'MULTI' }),
@@ -119,7 +136,8 @@ describe('RULES §9 test vectors', () => {
       expect(m.account.totalInitialMargin.toFixed()).toBe('338.50005');
       expect(m.account.availableRaw.toFixed()).toBe('-20.49005');
       expect(m.account.availableBalance.toFixed()).toBe('0');
-      for (const asset of ['USDT', 'USDC', 'BTC']) expect(m.assets.get(asset)?.availableBalance.toFixed()).toBe('0');
+      for (const asset of ['USDT', 'USDC', 'BTC'])
+        expect(m.assets.get(asset)?.availableBalance.toFixed()).toBe('0');
       expect(m.account.marginRatio?.toFixed(8)).toBe('0.62513770');
       expect(liquidationsDue(tv02State, m)).toEqual([]);
     });
@@ -167,12 +185,23 @@ describe('RULES §9 test vectors', () => {
   });
 
   describe('TV-05: BTC collateral with a BTCUSDT short (hedged)', () => {
-    const opened = state(anAccountOpened({ assetMode: 'MULTI' }), aDeposit('1', 'BTC'), aLeverageChange('BTCUSDT', 10));
+    const opened = state(
+      anAccountOpened({ assetMode: 'MULTI' }),
+      aDeposit('1', 'BTC'),
+      aLeverageChange('BTCUSDT', 10),
+    );
     const at = (price: string) =>
-      marketWith({ marks: { BTCUSDT: price }, assetIndexes: { BTC: btcIndex(price), USDT: FLAT_USD } });
+      marketWith({
+        marks: { BTCUSDT: price },
+        assetIndexes: { BTC: btcIndex(price), USDT: FLAT_USD },
+      });
 
     it('step 1, index = mark = 60,000: collateral 57,000, IM 6,000, available 51,000, MM 250, ratio 0.00438596', () => {
-      const { state: s } = run(opened, aFill({ side: 'SELL', quantity: '1', price: '60000', fee: '0' }), at('60000'));
+      const { state: s } = run(
+        opened,
+        aFill({ side: 'SELL', quantity: '1', price: '60000', fee: '0' }),
+        at('60000'),
+      );
       const m = computeMargin(s, at('60000'), ref);
       expect(m.account.totalMarginBalance.toFixed()).toBe('57000');
       expect(m.account.totalInitialMargin.toFixed()).toBe('6000');
@@ -182,7 +211,11 @@ describe('RULES §9 test vectors', () => {
     });
 
     it('step 2, index = mark = 66,000: equity 56,700, MM 280, ratio 0.00493827, IM 6,600, available 50,100', () => {
-      const { state: s } = run(opened, aFill({ side: 'SELL', quantity: '1', price: '60000', fee: '0' }), at('60000'));
+      const { state: s } = run(
+        opened,
+        aFill({ side: 'SELL', quantity: '1', price: '60000', fee: '0' }),
+        at('60000'),
+      );
       const m = computeMargin(s, at('66000'), ref);
       expect(m.assets.get('USDT')?.marginBalance.toFixed()).toBe('-6000');
       expect(m.account.totalMarginBalance.toFixed()).toBe('56700');
@@ -228,14 +261,23 @@ describe('RULES §9 test vectors', () => {
       expectClose(m.account.totalMarginBalance, m.account.totalMaintMargin);
       const below = mStar.minus('0.01');
       const above = mStar.plus('0.01');
-      expect(liquidationsDue(s, computeMargin(s, at(below), ref)).map((x) => x.scope)).toEqual(['ACCOUNT']);
+      expect(liquidationsDue(s, computeMargin(s, at(below), ref)).map((x) => x.scope)).toEqual([
+        'ACCOUNT',
+      ]);
       expect(liquidationsDue(s, computeMargin(s, at(above), ref))).toEqual([]);
     });
 
     it('the Single-Asset comparison (5,700 USDT of wallet) has LP 48,795.18072289, in tier 1', () => {
-      const single = state(anAccountOpened(), aDeposit('5700'), aPositionOpened({ positionAmt: '0.5', entryPrice: '60000' }));
-      const lp = computeMargin(single, marketWith({ marks: { BTCUSDT: '60000' } }), ref).positions.get('BTCUSDT')
-        ?.liquidationPrice as Dec;
+      const single = state(
+        anAccountOpened(),
+        aDeposit('5700'),
+        aPositionOpened({ positionAmt: '0.5', entryPrice: '60000' }),
+      );
+      const lp = computeMargin(
+        single,
+        marketWith({ marks: { BTCUSDT: '60000' } }),
+        ref,
+      ).positions.get('BTCUSDT')?.liquidationPrice as Dec;
       expect(lp.toFixed(8)).toBe('48795.18072289');
       expect(lp.times('0.5').lte(50000)).toBe(true);
     });
@@ -261,8 +303,9 @@ describe('RULES §9 test vectors', () => {
     });
 
     it('at the LP the notional is in tier 2 and margin balance = MM = 201.00502513', () => {
-      const lp = computeMargin(s, marketWith({ marks: { BTCUSDT: '59000' } }), ref).positions.get('BTCUSDT')
-        ?.liquidationPrice as Dec;
+      const lp = computeMargin(s, marketWith({ marks: { BTCUSDT: '59000' } }), ref).positions.get(
+        'BTCUSDT',
+      )?.liquidationPrice as Dec;
       expect(lp.gt(50000) && lp.lte(600000)).toBe(true);
       const atLp = marketWith();
       atLp.marks.set('BTCUSDT', lp);
@@ -280,10 +323,17 @@ describe('RULES §9 test vectors', () => {
         aDeposit('5000'),
         aMarginTypeChange('BTCUSDT', 'ISOLATED'),
         aLeverageChange('BTCUSDT', 30),
-        aPositionOpened({ positionAmt: amt, entryPrice: '60000', marginType: 'ISOLATED', isolatedWallet: '1000' }),
+        aPositionOpened({
+          positionAmt: amt,
+          entryPrice: '60000',
+          marginType: 'ISOLATED',
+          isolatedWallet: '1000',
+        }),
       );
     const lpOf = (s: AccountState) =>
-      computeMargin(s, marketWith({ marks: { BTCUSDT: '60000' } }), ref).positions.get('BTCUSDT') as {
+      computeMargin(s, marketWith({ marks: { BTCUSDT: '60000' } }), ref).positions.get(
+        'BTCUSDT',
+      ) as {
         liquidationPrice: Dec;
         isolatedMargin: Dec;
         initialMargin: Dec;
@@ -361,11 +411,17 @@ describe('RULES §9 test vectors', () => {
 
   describe('TV-10 / TV-11: auto-exchange at the threshold (the 5,128 example)', () => {
     const balances = (vipLevel: number) =>
-      state(anAccountOpened({ vipLevel, assetMode: 'MULTI' }), aDeposit('0.4', 'BTC'), aWithdrawal('5000', 'USDC'));
+      state(
+        anAccountOpened({ vipLevel, assetMode: 'MULTI' }),
+        aDeposit('0.4', 'BTC'),
+        aWithdrawal('5000', 'USDC'),
+      );
     const market = marketWith({ assetIndexes: { BTC: btcIndex('50000') } });
 
     it('TV-10: VIP 1 at exactly −5,000 USDC fires THRESHOLD (≤ reading)', () => {
-      expect(autoExchangesDue(balances(1), market, ref)).toEqual([{ asset: 'USDC', trigger: 'THRESHOLD' }]);
+      expect(autoExchangesDue(balances(1), market, ref)).toEqual([
+        { asset: 'USDC', trigger: 'THRESHOLD' },
+      ]);
     });
 
     it('TV-10: with a strict "<" (thresholdInclusive false) it would not fire', () => {
@@ -421,7 +477,11 @@ describe('RULES §9 test vectors', () => {
 
   describe('TV-12: LTV trigger with no positions or orders', () => {
     const balances = (btc: string, vipLevel = 3) =>
-      state(anAccountOpened({ vipLevel, assetMode: 'MULTI' }), aDeposit(btc, 'BTC'), aWithdrawal('3000', 'USDT'));
+      state(
+        anAccountOpened({ vipLevel, assetMode: 'MULTI' }),
+        aDeposit(btc, 'BTC'),
+        aWithdrawal('3000', 'USDT'),
+      );
     const market = marketWith({ assetIndexes: { BTC: btcIndex('50000'), USDT: FLAT_USD } });
 
     it('LTV = 3,000 / 3,012.75 ≈ 0.99576799 ≥ 0.995 → LTV trigger', () => {
@@ -433,9 +493,9 @@ describe('RULES §9 test vectors', () => {
     it('sells 0.06153847 BTC, leaving 0.00026153 BTC and +0.0004125 USDT', () => {
       const s = balances('0.0618');
       const event = executeAutoExchange(s, market, ref, 'USDT', 'LTV') as AccountEvent;
-      expect(event.type === 'AutoExchangeExecuted' && event.data.legs.map((l) => [l.asset, l.qty])).toEqual([
-        ['BTC', '0.06153847'],
-      ]);
+      expect(
+        event.type === 'AutoExchangeExecuted' && event.data.legs.map((l) => [l.asset, l.qty]),
+      ).toEqual([['BTC', '0.06153847']]);
       const after = fold([event], s);
       expect(after.wallets.get('BTC')?.toFixed()).toBe('0.00026153');
       expect(after.wallets.get('USDT')?.toFixed()).toBe('0.0004125');
@@ -455,7 +515,10 @@ describe('RULES §9 test vectors', () => {
     it('with a USDT autoExchangeAskBuffer of 0.0001: LTV 0.99586756 → still triggered', () => {
       const s = balances('0.0618');
       const ask = marketWith({
-        assetIndexes: { BTC: btcIndex('50000'), USDT: { index: '1', autoExchangeAskBuffer: '0.0001' } },
+        assetIndexes: {
+          BTC: btcIndex('50000'),
+          USDT: { index: '1', autoExchangeAskBuffer: '0.0001' },
+        },
       });
       expect(loanToValue(s, ask, ref)?.toFixed(8)).toBe('0.99586756');
       expect(autoExchangesDue(s, ask, ref)).toEqual([{ asset: 'USDT', trigger: 'LTV' }]);
@@ -472,19 +535,31 @@ describe('RULES §9 test vectors', () => {
     const market = marketWith({ marks: { BTCUSDC: '60000' } });
 
     function tv14() {
-      const open = run(opened, aFill({ symbol: 'BTCUSDC', quantity: '0.5', price: '60000', fee: '0' }), market);
+      const open = run(
+        opened,
+        aFill({ symbol: 'BTCUSDC', quantity: '0.5', price: '60000', fee: '0' }),
+        market,
+      );
       const funding = run(open.state, settleFundingCommand('BTCUSDC', '0.0001'), market);
-      const close = run(funding.state, aFill({ symbol: 'BTCUSDC', side: 'SELL', quantity: '0.5', price: '59000' }), market);
+      const close = run(
+        funding.state,
+        aFill({ symbol: 'BTCUSDC', side: 'SELL', quantity: '0.5', price: '59000' }),
+        market,
+      );
       return { funding, close };
     }
 
     it('funding: the long pays 3 USDC; the taker close realizes −500 with fee 11.8; WB_USDC −514.8, USDT unchanged', () => {
       const { funding, close } = tv14();
       expect(funding.events).toHaveLength(1);
-      expect(funding.events[0]?.type === 'FundingSettled' && funding.events[0].data.amount).toBe('-3');
+      expect(funding.events[0]?.type === 'FundingSettled' && funding.events[0].data.amount).toBe(
+        '-3',
+      );
       expect(funding.state.wallets.get('USDC')?.toFixed()).toBe('-3');
       const closed = close.events[0];
-      expect(closed?.type === 'PositionChanged' && [closed.data.realizedPnl, closed.data.fee]).toEqual(['-500', '11.8']);
+      expect(
+        closed?.type === 'PositionChanged' && [closed.data.realizedPnl, closed.data.fee],
+      ).toEqual(['-500', '11.8']);
       expect(close.state.wallets.get('USDC')?.toFixed()).toBe('-514.8');
       expect(close.state.wallets.get('USDT')?.toFixed()).toBe('10000');
       expect(close.state.positions.size).toBe(0);
@@ -497,7 +572,14 @@ describe('RULES §9 test vectors', () => {
       expect(loanToValue(s, market, ref)?.toFixed()).toBe('0.05148');
       const buffered = marketWith({
         marks: { BTCUSDC: '60000' },
-        assetIndexes: { USDT: { index: '1', bidBuffer: '0.0001', askBuffer: '0.0001', autoExchangeBidBuffer: '0.0001' } },
+        assetIndexes: {
+          USDT: {
+            index: '1',
+            bidBuffer: '0.0001',
+            askBuffer: '0.0001',
+            autoExchangeBidBuffer: '0.0001',
+          },
+        },
       });
       expect(loanToValue(s, buffered, ref)?.toFixed(8)).toBe('0.05148515');
       expect(autoExchangesDue(s, buffered, ref)).toEqual([]);
@@ -506,7 +588,10 @@ describe('RULES §9 test vectors', () => {
     it('SwitchAssetMode(SINGLE) is rejected −4172', () => {
       const s = tv14().close.state;
       expect(() => decide(switchAssetModeCommand('SINGLE'), s, { ref, market })).toThrow(
-        expect.objectContaining({ code: 'JOINT_MARGIN_REJECT_WITH_NEGATIVE_BALANCE', binanceCode: -4172 }),
+        expect.objectContaining({
+          code: 'JOINT_MARGIN_REJECT_WITH_NEGATIVE_BALANCE',
+          binanceCode: -4172,
+        }),
       );
     });
   });
@@ -527,7 +612,12 @@ describe('RULES §9 test vectors', () => {
         anAccountOpened(),
         aDeposit('10000'),
         aMarginTypeChange('BTCUSDT', 'ISOLATED'),
-        aPositionOpened({ positionAmt: '0.1', entryPrice: '60000', marginType: 'ISOLATED', isolatedWallet: '300' }),
+        aPositionOpened({
+          positionAmt: '0.1',
+          entryPrice: '60000',
+          marginType: 'ISOLATED',
+          isolatedWallet: '300',
+        }),
       )
         .when(switchAssetModeCommand('MULTI'))
         .thenThrows('ISOLATED_REJECT_WITH_JOINT_MARGIN', { binanceCode: -4167 }));
@@ -538,7 +628,11 @@ describe('RULES §9 test vectors', () => {
         .thenThrows('JOINT_MARGIN_REJECT_WITH_OPEN_ORDER', { binanceCode: -4170 }));
 
     it('e: MULTI with USDC WB −514.8 → SINGLE rejected −4172', () =>
-      given(anAccountOpened({ assetMode: 'MULTI' }), aDeposit('10000', 'USDT'), aWithdrawal('514.8', 'USDC'))
+      given(
+        anAccountOpened({ assetMode: 'MULTI' }),
+        aDeposit('10000', 'USDT'),
+        aWithdrawal('514.8', 'USDC'),
+      )
         .when(switchAssetModeCommand('SINGLE'))
         .thenThrows('JOINT_MARGIN_REJECT_WITH_NEGATIVE_BALANCE', { binanceCode: -4172 }));
 
@@ -576,7 +670,12 @@ describe('RULES §9 test vectors', () => {
         aLeverageChange('BTCUSDT', 10),
         aPositionOpened({ positionAmt: '-1', entryPrice: '60000' }),
       )
-        .with({ market: marketWith({ marks: { BTCUSDT: '60000' }, assetIndexes: { BTC: btcIndex('60000'), USDT: FLAT_USD } }) })
+        .with({
+          market: marketWith({
+            marks: { BTCUSDT: '60000' },
+            assetIndexes: { BTC: btcIndex('60000'), USDT: FLAT_USD },
+          }),
+        })
         .when(switchAssetModeCommand('SINGLE'))
         .thenThrows('JOINT_MARGIN_REJECT_WITH_MB', { binanceCode: -4169 }));
 
@@ -593,7 +692,11 @@ describe('RULES §9 test vectors', () => {
   describe('TV-17: position arithmetic anchor (S12 ADAUSDT)', () => {
     it('UPnL 0.764277, notional 12.314277, IM 0.61571385, MM 0.0800428005 → 0.08004280', () => {
       const adaRef = withOverrides({
-        'symbols.ADAUSDT': oneTierSymbol({ baseAsset: 'ADA', marginAsset: 'USDT', maintMarginRatio: '0.0065' }),
+        'symbols.ADAUSDT': oneTierSymbol({
+          baseAsset: 'ADA',
+          marginAsset: 'USDT',
+          maintMarginRatio: '0.0065',
+        }),
       });
       const s = state(
         anAccountOpened(),
@@ -601,7 +704,11 @@ describe('RULES §9 test vectors', () => {
         aLeverageChange('ADAUSDT', 20),
         aPositionOpened({ symbol: 'ADAUSDT', positionAmt: '30', entryPrice: '0.385' }),
       );
-      const p = computeMargin(s, marketWith({ marks: { ADAUSDT: '0.41047590' } }), adaRef).positions.get('ADAUSDT');
+      const p = computeMargin(
+        s,
+        marketWith({ marks: { ADAUSDT: '0.41047590' } }),
+        adaRef,
+      ).positions.get('ADAUSDT');
       expect(p?.unrealizedProfit.toFixed()).toBe('0.764277');
       expect(p?.notional.toFixed()).toBe('12.314277');
       expect(p?.initialMargin.toFixed()).toBe('0.61571385');
@@ -617,11 +724,14 @@ describe('RULES §9 test vectors', () => {
         aDeposit('53.35717705000464'),
         aPositionOpened({ positionAmt: '0.001', entryPrice: '61788.9' }),
       );
-      const lp = computeMargin(s, marketWith({ marks: { BTCUSDT: '61788.9' } }), ref).positions.get('BTCUSDT')
-        ?.liquidationPrice as Dec;
+      const lp = computeMargin(s, marketWith({ marks: { BTCUSDT: '61788.9' } }), ref).positions.get(
+        'BTCUSDT',
+      )?.liquidationPrice as Dec;
       expect(lp.toFixed(8)).toBe('8465.58529116');
       // The implied WB from the reported LP (RULES TV-18): (LP × (−1 + 0.004) + EP) × 0.001.
-      expect(d('8465.58529116').times('-0.996').plus('61788.9').times('0.001').toFixed(8)).toBe('53.35717705');
+      expect(d('8465.58529116').times('-0.996').plus('61788.9').times('0.001').toFixed(8)).toBe(
+        '53.35717705',
+      );
     });
   });
 
@@ -630,16 +740,30 @@ describe('RULES §9 test vectors', () => {
       'assets.BUSD': {
         marginAvailable: true,
         precision: 8,
-        defaultIndex: { index: '1', bidBuffer: '0', askBuffer: '0', autoExchangeBidBuffer: '0', autoExchangeAskBuffer: '0' },
+        defaultIndex: {
+          index: '1',
+          bidBuffer: '0',
+          askBuffer: '0',
+          autoExchangeBidBuffer: '0',
+          autoExchangeAskBuffer: '0',
+        },
       },
-      'autoExchange.thresholds': [{ minVipLevel: 0, USDT: '-10000', USDC: '-10000', BUSD: '-10000' }],
+      'autoExchange.thresholds': [
+        { minVipLevel: 0, USDT: '-10000', USDC: '-10000', BUSD: '-10000' },
+      ],
       'autoExchange.ltvTrigger': '1',
     });
     const market = marketWith({ assetIndexes: { BTC: btcIndex('50000') } });
 
     it('BUSD −20,000 with BTC collateral fires THRESHOLD and sells 20,000 / 0.975 = 20,512.820512… USD of BTC', () => {
-      const s = state(anAccountOpened({ vipLevel: 5, assetMode: 'MULTI' }), aDeposit('1', 'BTC'), aWithdrawal('20000', 'BUSD'));
-      expect(autoExchangesDue(s, market, oldRule)).toEqual([{ asset: 'BUSD', trigger: 'THRESHOLD' }]);
+      const s = state(
+        anAccountOpened({ vipLevel: 5, assetMode: 'MULTI' }),
+        aDeposit('1', 'BTC'),
+        aWithdrawal('20000', 'BUSD'),
+      );
+      expect(autoExchangesDue(s, market, oldRule)).toEqual([
+        { asset: 'BUSD', trigger: 'THRESHOLD' },
+      ]);
       const event = executeAutoExchange(s, market, oldRule, 'BUSD', 'THRESHOLD');
       const leg = event?.data.legs[0];
       expect(event?.data.legs).toHaveLength(1);
@@ -648,7 +772,11 @@ describe('RULES §9 test vectors', () => {
       expect(exact.toFixed(6)).toBe('20512.820513');
       const sold = d(leg?.usdValueAtIndex ?? '0');
       expect(sold.gte(exact) && sold.minus(exact).lt(d('0.00000001').times(50000))).toBe(true);
-      expect(fold([event as AccountEvent], s).wallets.get('BUSD')?.gte(0)).toBe(true);
+      expect(
+        fold([event as AccountEvent], s)
+          .wallets.get('BUSD')
+          ?.gte(0),
+      ).toBe(true);
     });
 
     it('−9,000 USDT and −9,000 BUSD at the same time → no trigger (per-asset check)', () => {
@@ -670,15 +798,22 @@ describe('RULES §2.4 liquidation price: hedge-mode regressions found by the pro
   it.each([
     ['9.29', '105585.22', '8.836', '1000', '1'],
     ['37.499', '42044.27', '37.126', '1000', '1539392.09'],
-  ])('LONG %s @ %s and SHORT %s @ %s with WB %s: no price solves MB = MM → LP 0', (long, longEntry, short, shortEntry, wallet) => {
-    const s = state(
-      anAccountOpened({ positionMode: 'HEDGE' }),
-      aDeposit(wallet),
-      aPositionOpened({ positionAmt: long, entryPrice: longEntry, positionSide: 'LONG' }),
-      aPositionOpened({ positionAmt: `-${short}`, entryPrice: shortEntry, positionSide: 'SHORT' }),
-    );
-    const m = computeMargin(s, marketWith({ marks: { BTCUSDT: '1000' } }), ref);
-    expect(m.positions.get('BTCUSDT:LONG')?.liquidationPrice.toFixed()).toBe('0');
-    expect(m.positions.get('BTCUSDT:SHORT')?.liquidationPrice.toFixed()).toBe('0');
-  });
+  ])(
+    'LONG %s @ %s and SHORT %s @ %s with WB %s: no price solves MB = MM → LP 0',
+    (long, longEntry, short, shortEntry, wallet) => {
+      const s = state(
+        anAccountOpened({ positionMode: 'HEDGE' }),
+        aDeposit(wallet),
+        aPositionOpened({ positionAmt: long, entryPrice: longEntry, positionSide: 'LONG' }),
+        aPositionOpened({
+          positionAmt: `-${short}`,
+          entryPrice: shortEntry,
+          positionSide: 'SHORT',
+        }),
+      );
+      const m = computeMargin(s, marketWith({ marks: { BTCUSDT: '1000' } }), ref);
+      expect(m.positions.get('BTCUSDT:LONG')?.liquidationPrice.toFixed()).toBe('0');
+      expect(m.positions.get('BTCUSDT:SHORT')?.liquidationPrice.toFixed()).toBe('0');
+    },
+  );
 });

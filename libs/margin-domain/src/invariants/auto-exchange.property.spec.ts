@@ -8,12 +8,7 @@
  * unit per leg (plus 1e-8 per credit); haircutCostUsd = round8(Σ usd at index − Σ credited × index).
  */
 import fc from 'fast-check';
-import {
-  shippedReferenceData,
-  withOverrides,
-  decimalString,
-  holds as ok,
-} from '@ledger/testing';
+import { shippedReferenceData, withOverrides, decimalString, holds as ok } from '@ledger/testing';
 
 import type { AccountState } from '../account/account.state';
 import { initialAccountState } from '../account/account.state';
@@ -51,14 +46,28 @@ const indexArb = (lo: number, hi: number): fc.Arbitrary<AssetIndex> =>
       autoExchangeAskBuffer: new D(r.autoExchangeAskBuffer),
     }));
 
-const balance = fc.option(fc.oneof(decimalString(-50_000, 1_000_000, 8), decimalString(0, 0.01, 8), fc.constant('0')), {
-  nil: undefined,
-});
+const balance = fc.option(
+  fc.oneof(decimalString(-50_000, 1_000_000, 8), decimalString(0, 0.01, 8), fc.constant('0')),
+  {
+    nil: undefined,
+  },
+);
 const scenario = fc.record({
   refIndex: fc.integer({ min: 0, max: REFS.length - 1 }),
   negAsset: fc.constantFrom(...ASSETS),
-  deficit: fc.oneof(decimalString(0.00000001, 0.001), decimalString(0.00000001, 100), decimalString(1, 2_000_000)),
-  balances: fc.record({ USDT: balance, USDC: balance, BTC: balance, ETH: balance, BNB: balance, BNFCR: balance }),
+  deficit: fc.oneof(
+    decimalString(0.00000001, 0.001),
+    decimalString(0.00000001, 100),
+    decimalString(1, 2_000_000),
+  ),
+  balances: fc.record({
+    USDT: balance,
+    USDC: balance,
+    BTC: balance,
+    ETH: balance,
+    BNB: balance,
+    BNFCR: balance,
+  }),
   indexes: fc.record({
     USDT: fc.option(indexArb(0.9, 1.1), { nil: undefined }),
     USDC: fc.option(indexArb(0.9, 1.1), { nil: undefined }),
@@ -109,17 +118,26 @@ describe('auto-exchange properties', () => {
         const negRates = ratesOf(market, ref, s.negAsset);
         // Candidates: every other margin asset with a positive balance and an auto-exchange rate > 0.
         const candidates: string[] = ASSETS.filter(
-          (a: Asset) => a !== s.negAsset && wb(state, a).gt(0) && ratesOf(market, ref, a).autoExchangeBidRate.gt(0),
+          (a: Asset) =>
+            a !== s.negAsset &&
+            wb(state, a).gt(0) &&
+            ratesOf(market, ref, a).autoExchangeBidRate.gt(0),
         );
         if (event === null) {
-          ok(candidates.length === 0 || negRates.autoExchangeAskRate.isZero(), 'no exchange although collateral exists');
+          ok(
+            candidates.length === 0 || negRates.autoExchangeAskRate.isZero(),
+            'no exchange although collateral exists',
+          );
           return;
         }
         exchanged++;
-        const data = (event).data;
+        const data = event.data;
         const deficit = wb(state, s.negAsset).abs();
         ok(data.deficit === deficit.toFixed(), 'deficit');
-        ok(new D(data.deficitUsd).eq(deficit.times(negRates.autoExchangeAskRate)), 'deficitUsd at the auto-exchange ask rate');
+        ok(
+          new D(data.deficitUsd).eq(deficit.times(negRates.autoExchangeAskRate)),
+          'deficitUsd at the auto-exchange ask rate',
+        );
         let credited = ZERO;
         let soldUsd = ZERO;
         let surplusBound = ZERO;
@@ -132,17 +150,39 @@ describe('auto-exchange properties', () => {
           // Rounded up to the asset's precision, unless the whole (finer) balance is sold.
           ok(qty.eq(wb(state, leg.asset)) || qty.decimalPlaces() <= precision, 'qty precision');
           ok(leg.index === rates.index.toFixed(), 'index');
-          ok(new D(leg.usdValueAtIndex).eq(qty.times(rates.index)), 'usdValueAtIndex = qty × index');
-          ok(new D(leg.haircut).eq(rates.index.minus(rates.autoExchangeBidRate).div(rates.index)), 'haircut');
-          const expected = round8(qty.times(rates.index).times(new D(1).minus(leg.haircut)).div(negRates.autoExchangeAskRate));
-          ok(leg.credited === expected.toFixed(), `credited ${leg.credited} ≠ ${expected.toFixed()}`);
+          ok(
+            new D(leg.usdValueAtIndex).eq(qty.times(rates.index)),
+            'usdValueAtIndex = qty × index',
+          );
+          ok(
+            new D(leg.haircut).eq(rates.index.minus(rates.autoExchangeBidRate).div(rates.index)),
+            'haircut',
+          );
+          const expected = round8(
+            qty
+              .times(rates.index)
+              .times(new D(1).minus(leg.haircut))
+              .div(negRates.autoExchangeAskRate),
+          );
+          ok(
+            leg.credited === expected.toFixed(),
+            `credited ${leg.credited} ≠ ${expected.toFixed()}`,
+          );
           credited = credited.plus(leg.credited);
           soldUsd = soldUsd.plus(leg.usdValueAtIndex);
           surplusBound = surplusBound
-            .plus(new D(10).pow(-precision).times(rates.autoExchangeBidRate).div(negRates.autoExchangeAskRate))
+            .plus(
+              new D(10)
+                .pow(-precision)
+                .times(rates.autoExchangeBidRate)
+                .div(negRates.autoExchangeAskRate),
+            )
             .plus('0.00000001');
         }
-        ok(data.haircutCostUsd === round8(soldUsd.minus(credited.times(negRates.index))).toFixed(), 'haircutCostUsd');
+        ok(
+          data.haircutCostUsd === round8(soldUsd.minus(credited.times(negRates.index))).toFixed(),
+          'haircutCostUsd',
+        );
         // Conservation (invariant (i)): the fold moves −qty per leg and +Σ credited, nothing else.
         const after = evolve(state, event);
         for (const asset of new Set([...state.wallets.keys(), ...after.wallets.keys()])) {
@@ -153,9 +193,15 @@ describe('auto-exchange properties', () => {
         // Invariant (ii): the negative asset ≥ 0, or all collateral was used.
         const allUsed = candidates.every((a) => wb(after, a).isZero());
         if (!allUsed) {
-          ok(wb(after, s.negAsset).gte(0), `${s.negAsset} left at ${wb(after, s.negAsset).toFixed()} with collateral left`);
+          ok(
+            wb(after, s.negAsset).gte(0),
+            `${s.negAsset} left at ${wb(after, s.negAsset).toFixed()} with collateral left`,
+          );
           // Rounding creates at most one quantity unit per leg (plus 1e-8 per credit: HALF_UP, then a top-up).
-          ok(credited.minus(deficit).lte(surplusBound), `surplus ${credited.minus(deficit).toFixed()} beyond rounding`);
+          ok(
+            credited.minus(deficit).lte(surplusBound),
+            `surplus ${credited.minus(deficit).toFixed()} beyond rounding`,
+          );
         }
       }),
       { numRuns: 3000 },
@@ -173,7 +219,10 @@ describe('auto-exchange properties', () => {
         if (!event) return;
         const after = evolve(state, event);
         if (wb(after, s.negAsset).gte(0)) {
-          ok(!autoExchangesDue(after, market, ref).some((d) => d.asset === s.negAsset), 'due again');
+          ok(
+            !autoExchangesDue(after, market, ref).some((d) => d.asset === s.negAsset),
+            'due again',
+          );
         }
       }),
       { numRuns: 1000 },

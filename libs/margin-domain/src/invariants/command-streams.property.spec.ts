@@ -9,11 +9,7 @@
  * deterministic, also through a JSON snapshot taken anywhere mid-stream.
  */
 import fc from 'fast-check';
-import {
-  shippedReferenceData,
-  decimalString,
-  holds as ok,
-} from '@ledger/testing';
+import { shippedReferenceData, decimalString, holds as ok } from '@ledger/testing';
 
 import type { AccountCommand } from '../account/account.commands';
 import { decide } from '../account/account.decide';
@@ -37,16 +33,48 @@ const START_MARK: Record<string, string> = { BTCUSDT: '60000', BTCUSDC: '60000',
 
 /** Every code a rejection may carry (the codes the rejection specs pin; RULES §2.6, §4, S6). */
 const KNOWN_CODES = new Set([
-  'MISSING_FIELD', 'INVALID_FIELD', 'INVALID_DECIMAL', 'TOO_MANY_DECIMALS', 'AMOUNT_TOO_LARGE', 'INVALID_ENUM',
-  'INVALID_AMOUNT', 'INVALID_QUANTITY', 'INVALID_PRICE', 'INVALID_LEVERAGE', 'INVALID_VIP_LEVEL', 'UNKNOWN_ASSET',
-  'UNKNOWN_SYMBOL', 'ACCOUNT_NOT_FOUND', 'ACCOUNT_EXISTS', 'POSITION_SIDE_MISMATCH', 'REDUCE_EXCEEDS_POSITION',
-  'LEVERAGE_EXCEEDS_BRACKET', 'MARGIN_INSUFFICIENT', 'INSUFFICIENT_BALANCE', 'ISOLATED_LEVERAGE_REDUCTION',
-  'NO_NEED_TO_CHANGE_MARGIN_TYPE', 'MARGIN_TYPE_CHANGE_WITH_OPEN_ORDERS', 'MARGIN_TYPE_CHANGE_WITH_POSITION',
-  'JOINT_MARGIN_REJECT_WITH_ISOLATED', 'NO_NEED_TO_CHANGE_POSITION_SIDE', 'POSITION_MODE_CHANGE_WITH_OPEN_ORDERS',
-  'POSITION_MODE_CHANGE_WITH_POSITION', 'NO_NEED_TO_CHANGE_JOINT_MARGIN', 'JOINT_MARGIN_REJECT_WITH_OPEN_ORDER',
-  'JOINT_MARGIN_REJECT_WITH_NEGATIVE_BALANCE', 'ISOLATED_REJECT_WITH_JOINT_MARGIN', 'JOINT_MARGIN_REJECT_WITH_MB',
-  'ASSET_MODE_SWITCH_WITH_POSITIONS', 'UNKNOWN_ORDER', 'ORDER_MISMATCH', 'FILL_EXCEEDS_ORDER', 'DUPLICATE_ORDER_ID',
-  'NO_ISOLATED_POSITION', 'CROSS_BALANCE_INSUFFICIENT', 'ISOLATED_BALANCE_INSUFFICIENT', 'NO_MARK_PRICE',
+  'MISSING_FIELD',
+  'INVALID_FIELD',
+  'INVALID_DECIMAL',
+  'TOO_MANY_DECIMALS',
+  'AMOUNT_TOO_LARGE',
+  'INVALID_ENUM',
+  'INVALID_AMOUNT',
+  'INVALID_QUANTITY',
+  'INVALID_PRICE',
+  'INVALID_LEVERAGE',
+  'INVALID_VIP_LEVEL',
+  'UNKNOWN_ASSET',
+  'UNKNOWN_SYMBOL',
+  'ACCOUNT_NOT_FOUND',
+  'ACCOUNT_EXISTS',
+  'POSITION_SIDE_MISMATCH',
+  'REDUCE_EXCEEDS_POSITION',
+  'LEVERAGE_EXCEEDS_BRACKET',
+  'MARGIN_INSUFFICIENT',
+  'INSUFFICIENT_BALANCE',
+  'ISOLATED_LEVERAGE_REDUCTION',
+  'NO_NEED_TO_CHANGE_MARGIN_TYPE',
+  'MARGIN_TYPE_CHANGE_WITH_OPEN_ORDERS',
+  'MARGIN_TYPE_CHANGE_WITH_POSITION',
+  'JOINT_MARGIN_REJECT_WITH_ISOLATED',
+  'NO_NEED_TO_CHANGE_POSITION_SIDE',
+  'POSITION_MODE_CHANGE_WITH_OPEN_ORDERS',
+  'POSITION_MODE_CHANGE_WITH_POSITION',
+  'NO_NEED_TO_CHANGE_JOINT_MARGIN',
+  'JOINT_MARGIN_REJECT_WITH_OPEN_ORDER',
+  'JOINT_MARGIN_REJECT_WITH_NEGATIVE_BALANCE',
+  'ISOLATED_REJECT_WITH_JOINT_MARGIN',
+  'JOINT_MARGIN_REJECT_WITH_MB',
+  'ASSET_MODE_SWITCH_WITH_POSITIONS',
+  'UNKNOWN_ORDER',
+  'ORDER_MISMATCH',
+  'FILL_EXCEEDS_ORDER',
+  'DUPLICATE_ORDER_ID',
+  'NO_ISOLATED_POSITION',
+  'CROSS_BALANCE_INSUFFICIENT',
+  'ISOLATED_BALANCE_INSUFFICIENT',
+  'NO_MARK_PRICE',
 ]);
 
 /**
@@ -56,7 +84,8 @@ const KNOWN_CODES = new Set([
  */
 function declaredFlows(event: AccountEvent, _stateBefore: AccountState): Map<string, Dec> {
   const flows = new Map<string, Dec>();
-  const add = (asset: string, amount: Dec | string) => flows.set(asset, (flows.get(asset) ?? ZERO).plus(amount));
+  const add = (asset: string, amount: Dec | string) =>
+    flows.set(asset, (flows.get(asset) ?? ZERO).plus(amount));
   switch (event.type) {
     case 'Deposited':
       add(event.data.asset, event.data.amount);
@@ -108,17 +137,51 @@ function holdings(state: AccountState): Map<string, Dec> {
 }
 
 const side = fc.constantFrom('BUY', 'SELL');
-const positionSide = fc.constantFrom<PositionSide | undefined>(undefined, undefined, 'BOTH', 'LONG', 'SHORT');
+const positionSide = fc.constantFrom<PositionSide | undefined>(
+  undefined,
+  undefined,
+  'BOTH',
+  'LONG',
+  'SHORT',
+);
 const symbol = fc.constantFrom(...SYMBOLS);
 const asset = fc.constantFrom(...ASSETS);
-const qty = (s: string) => (s === 'BNBUSDT' ? decimalString(0.01, 300, 2) : decimalString(0.001, 3, 3));
-const garbage = fc.constantFrom<unknown>('1e5', '+1', 'NaN', '-1', '0', '1.123456789', 12, null, '1000000000000000001');
+const qty = (s: string) =>
+  s === 'BNBUSDT' ? decimalString(0.01, 300, 2) : decimalString(0.001, 3, 3);
+const garbage = fc.constantFrom<unknown>(
+  '1e5',
+  '+1',
+  'NaN',
+  '-1',
+  '0',
+  '1.123456789',
+  12,
+  null,
+  '1000000000000000001',
+);
 
 type Op =
   | { k: 'deposit'; asset: string; amount: unknown }
   | { k: 'withdraw'; asset: string; amount: unknown }
-  | { k: 'fill'; symbol: string; side: string; quantity: unknown; factor: number; fee: string | undefined; maker: boolean; positionSide: PositionSide | undefined; order: boolean }
-  | { k: 'place'; symbol: string; side: string; quantity: unknown; factor: number; positionSide: PositionSide | undefined }
+  | {
+      k: 'fill';
+      symbol: string;
+      side: string;
+      quantity: unknown;
+      factor: number;
+      fee: string | undefined;
+      maker: boolean;
+      positionSide: PositionSide | undefined;
+      order: boolean;
+    }
+  | {
+      k: 'place';
+      symbol: string;
+      side: string;
+      quantity: unknown;
+      factor: number;
+      positionSide: PositionSide | undefined;
+    }
   | { k: 'cancel'; pick: number }
   | { k: 'leverage'; symbol: string; leverage: unknown }
   | { k: 'marginType'; symbol: string; marginType: string }
@@ -131,8 +194,25 @@ type Op =
   | { k: 'index'; asset: string; index: string; bid: string; ae: string };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ k: fc.constant('deposit' as const), asset, amount: fc.oneof({ weight: 9, arbitrary: decimalString(0.00000001, 50_000) }, { weight: 1, arbitrary: garbage }) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('withdraw' as const), asset, amount: fc.oneof(decimalString(0.00000001, 20_000), garbage) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      k: fc.constant('deposit' as const),
+      asset,
+      amount: fc.oneof(
+        { weight: 9, arbitrary: decimalString(0.00000001, 50_000) },
+        { weight: 1, arbitrary: garbage },
+      ),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('withdraw' as const),
+      asset,
+      amount: fc.oneof(decimalString(0.00000001, 20_000), garbage),
+    }),
+  },
   {
     weight: 8,
     arbitrary: symbol.chain((s) =>
@@ -149,16 +229,79 @@ const op: fc.Arbitrary<Op> = fc.oneof(
       }),
     ),
   },
-  { weight: 2, arbitrary: symbol.chain((s) => fc.record({ k: fc.constant('place' as const), symbol: fc.constant(s), side, quantity: qty(s), factor: fc.double({ min: 0.8, max: 1.2, noNaN: true }), positionSide })) },
+  {
+    weight: 2,
+    arbitrary: symbol.chain((s) =>
+      fc.record({
+        k: fc.constant('place' as const),
+        symbol: fc.constant(s),
+        side,
+        quantity: qty(s),
+        factor: fc.double({ min: 0.8, max: 1.2, noNaN: true }),
+        positionSide,
+      }),
+    ),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant('cancel' as const), pick: fc.nat(5) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('leverage' as const), symbol, leverage: fc.oneof(fc.integer({ min: 0, max: 130 }), fc.constant<unknown>(1.5)) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('marginType' as const), symbol, marginType: fc.constantFrom('CROSSED', 'ISOLATED') }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('assetMode' as const), mode: fc.constantFrom('SINGLE', 'MULTI') }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('positionMode' as const), mode: fc.constantFrom('ONE_WAY', 'HEDGE') }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant('adjust' as const), symbol, amount: decimalString(-300, 300, 2), positionSide }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant('funding' as const), symbol, rate: decimalString(-0.003, 0.003, 6) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant('vip' as const), level: fc.integer({ min: 0, max: 9 }) }) },
-  { weight: 5, arbitrary: fc.record({ k: fc.constant('mark' as const), symbol, factor: fc.double({ min: 0.4, max: 1.6, noNaN: true }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('leverage' as const),
+      symbol,
+      leverage: fc.oneof(fc.integer({ min: 0, max: 130 }), fc.constant<unknown>(1.5)),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('marginType' as const),
+      symbol,
+      marginType: fc.constantFrom('CROSSED', 'ISOLATED'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('assetMode' as const),
+      mode: fc.constantFrom('SINGLE', 'MULTI'),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant('positionMode' as const),
+      mode: fc.constantFrom('ONE_WAY', 'HEDGE'),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant('adjust' as const),
+      symbol,
+      amount: decimalString(-300, 300, 2),
+      positionSide,
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      k: fc.constant('funding' as const),
+      symbol,
+      rate: decimalString(-0.003, 0.003, 6),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant('vip' as const), level: fc.integer({ min: 0, max: 9 }) }),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      k: fc.constant('mark' as const),
+      symbol,
+      factor: fc.double({ min: 0.4, max: 1.6, noNaN: true }),
+    }),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -199,16 +342,25 @@ function play(ops: Op[]): Run {
       const h1 = holdings(state);
       for (const a of new Set([...h0.keys(), ...h1.keys(), ...declared.keys()])) {
         const actual = (h1.get(a) ?? ZERO).minus(h0.get(a) ?? ZERO);
-        ok(actual.eq(declared.get(a) ?? ZERO), `${event.type}: ${a} moved ${actual.toFixed()}, declared ${(declared.get(a) ?? ZERO).toFixed()}`);
+        ok(
+          actual.eq(declared.get(a) ?? ZERO),
+          `${event.type}: ${a} moved ${actual.toFixed()}, declared ${(declared.get(a) ?? ZERO).toFixed()}`,
+        );
       }
       // (c) after an auto-exchange
       if (event.type === 'AutoExchangeExecuted') {
         const neg = state.wallets.get(event.data.negAsset) ?? ZERO;
         const collateralLeft = [...state.wallets].some(
           ([a, b]) =>
-            a !== event.data.negAsset && b.gt(0) && (ref.assets[a]?.marginAvailable ?? false) && ratesOf(market, ref, a).autoExchangeBidRate.gt(0),
+            a !== event.data.negAsset &&
+            b.gt(0) &&
+            (ref.assets[a]?.marginAvailable ?? false) &&
+            ratesOf(market, ref, a).autoExchangeBidRate.gt(0),
         );
-        ok(neg.gte(0) || !collateralLeft, `auto-exchange left ${event.data.negAsset} at ${neg.toFixed()} with collateral left`);
+        ok(
+          neg.gte(0) || !collateralLeft,
+          `auto-exchange left ${event.data.negAsset} at ${neg.toFixed()} with collateral left`,
+        );
       }
     }
   };
@@ -222,7 +374,10 @@ function play(ops: Op[]): Run {
       ok(error instanceof LedgerDomainError, `${command.type} threw ${String(error)}`);
       const e = error as LedgerDomainError;
       ok(KNOWN_CODES.has(e.code), `unknown code ${e.code}`);
-      ok(e.binanceCode === undefined || (Number.isInteger(e.binanceCode) && e.binanceCode < 0), `bad binanceCode ${String(e.binanceCode)}`);
+      ok(
+        e.binanceCode === undefined || (Number.isInteger(e.binanceCode) && e.binanceCode < 0),
+        `bad binanceCode ${String(e.binanceCode)}`,
+      );
       return;
     }
     apply(decided);
@@ -238,17 +393,44 @@ function play(ops: Op[]): Run {
           apply(decide({ type: 'Liquidate', accountId: ACCOUNT }, state, ctx));
           for (const due of assessRisk(state, market, ref, true)) {
             if (due.type === 'AutoExchange') {
-              apply(decide({ type: 'AutoExchange', accountId: ACCOUNT, asset: due.asset, trigger: due.trigger }, state, ctx));
+              apply(
+                decide(
+                  {
+                    type: 'AutoExchange',
+                    accountId: ACCOUNT,
+                    asset: due.asset,
+                    trigger: due.trigger,
+                  },
+                  state,
+                  ctx,
+                ),
+              );
             }
           }
         } else {
-          apply(decide({ type: 'AutoExchange', accountId: ACCOUNT, asset: action.asset, trigger: action.trigger }, state, ctx));
+          apply(
+            decide(
+              {
+                type: 'AutoExchange',
+                accountId: ACCOUNT,
+                asset: action.asset,
+                trigger: action.trigger,
+              },
+              state,
+              ctx,
+            ),
+          );
         }
       }
     }
   };
 
-  run({ type: 'OpenAccount', accountId: ACCOUNT, vipLevel: ops.length % 4, assetMode: ops.length % 2 ? 'MULTI' : 'SINGLE' });
+  run({
+    type: 'OpenAccount',
+    accountId: ACCOUNT,
+    vipLevel: ops.length % 4,
+    assetMode: ops.length % 2 ? 'MULTI' : 'SINGLE',
+  });
   run({ type: 'Deposit', accountId: ACCOUNT, asset: 'USDT', amount: '20000' });
   for (const o of ops) {
     switch (o.k) {
@@ -261,28 +443,72 @@ function play(ops: Op[]): Run {
       case 'fill': {
         const open = [...state.orders.values()].find((x) => x.symbol === o.symbol);
         if (o.order && open) {
-          run({ type: 'Fill', accountId: ACCOUNT, symbol: open.symbol, side: open.side, quantity: open.quantity.toFixed(), price: open.price.toFixed(), orderId: open.orderId, positionSide: open.positionSide, fee: o.fee });
+          run({
+            type: 'Fill',
+            accountId: ACCOUNT,
+            symbol: open.symbol,
+            side: open.side,
+            quantity: open.quantity.toFixed(),
+            price: open.price.toFixed(),
+            orderId: open.orderId,
+            positionSide: open.positionSide,
+            fee: o.fee,
+          });
         } else {
-          const price = (marks.get(o.symbol) ?? new D(START_MARK[o.symbol] ?? '1')).times(o.factor).toDecimalPlaces(2).toFixed();
-          run({ type: 'Fill', accountId: ACCOUNT, symbol: o.symbol, side: o.side, quantity: o.quantity, price, fee: o.fee, maker: o.maker, positionSide: o.positionSide });
+          const price = (marks.get(o.symbol) ?? new D(START_MARK[o.symbol] ?? '1'))
+            .times(o.factor)
+            .toDecimalPlaces(2)
+            .toFixed();
+          run({
+            type: 'Fill',
+            accountId: ACCOUNT,
+            symbol: o.symbol,
+            side: o.side,
+            quantity: o.quantity,
+            price,
+            fee: o.fee,
+            maker: o.maker,
+            positionSide: o.positionSide,
+          });
         }
         break;
       }
       case 'place': {
-        const price = (marks.get(o.symbol) ?? new D(1)).times(o.factor).toDecimalPlaces(2).toFixed();
-        run({ type: 'PlaceOrder', accountId: ACCOUNT, orderId: `o-${orderSeq++}`, symbol: o.symbol, side: o.side, quantity: o.quantity, price, positionSide: o.positionSide });
+        const price = (marks.get(o.symbol) ?? new D(1))
+          .times(o.factor)
+          .toDecimalPlaces(2)
+          .toFixed();
+        run({
+          type: 'PlaceOrder',
+          accountId: ACCOUNT,
+          orderId: `o-${orderSeq++}`,
+          symbol: o.symbol,
+          side: o.side,
+          quantity: o.quantity,
+          price,
+          positionSide: o.positionSide,
+        });
         break;
       }
       case 'cancel': {
         const ids = [...state.orders.keys()];
-        run({ type: 'CancelOrder', accountId: ACCOUNT, orderId: ids[o.pick % Math.max(1, ids.length)] ?? 'none' });
+        run({
+          type: 'CancelOrder',
+          accountId: ACCOUNT,
+          orderId: ids[o.pick % Math.max(1, ids.length)] ?? 'none',
+        });
         break;
       }
       case 'leverage':
         run({ type: 'SetLeverage', accountId: ACCOUNT, symbol: o.symbol, leverage: o.leverage });
         break;
       case 'marginType':
-        run({ type: 'SetMarginType', accountId: ACCOUNT, symbol: o.symbol, marginType: o.marginType });
+        run({
+          type: 'SetMarginType',
+          accountId: ACCOUNT,
+          symbol: o.symbol,
+          marginType: o.marginType,
+        });
         break;
       case 'assetMode':
         run({ type: 'SwitchAssetMode', accountId: ACCOUNT, assetMode: o.mode });
@@ -291,7 +517,13 @@ function play(ops: Op[]): Run {
         run({ type: 'SetPositionMode', accountId: ACCOUNT, positionMode: o.mode });
         break;
       case 'adjust':
-        run({ type: 'AdjustIsolatedMargin', accountId: ACCOUNT, symbol: o.symbol, amount: o.amount, positionSide: o.positionSide });
+        run({
+          type: 'AdjustIsolatedMargin',
+          accountId: ACCOUNT,
+          symbol: o.symbol,
+          amount: o.amount,
+          positionSide: o.positionSide,
+        });
         break;
       case 'funding':
         run({ type: 'SettleAccountFunding', accountId: ACCOUNT, symbol: o.symbol, rate: o.rate });
@@ -336,7 +568,18 @@ describe('random command streams', () => {
     expect(commands).toBeGreaterThan(4000);
     expect(events).toBeGreaterThan(1500);
     // The streams reach the interesting events, not only deposits (isolated adjustments are rarer: their own spec).
-    for (const t of ['PositionChanged', 'FundingSettled', 'LiquidationTriggered', 'PositionLiquidated', 'InsuranceFundCovered', 'AutoExchangeExecuted', 'AssetModeChanged', 'MarginTypeChanged', 'OrderCanceled', 'Withdrawn']) {
+    for (const t of [
+      'PositionChanged',
+      'FundingSettled',
+      'LiquidationTriggered',
+      'PositionLiquidated',
+      'InsuranceFundCovered',
+      'AutoExchangeExecuted',
+      'AssetModeChanged',
+      'MarginTypeChanged',
+      'OrderCanceled',
+      'Withdrawn',
+    ]) {
       expect(types.get(t) ?? 0).toBeGreaterThan(0);
     }
   });
@@ -351,11 +594,16 @@ describe('random command streams', () => {
         const json = JSON.stringify(accountStateToJson(once));
         if (json !== JSON.stringify(accountStateToJson(twice))) return false;
         const k = cut % (r.events.length + 1);
-        const snapshot = JSON.parse(JSON.stringify(accountStateToJson(fold(r.events.slice(0, k), from)))) as ReturnType<typeof accountStateToJson>;
+        const snapshot = JSON.parse(
+          JSON.stringify(accountStateToJson(fold(r.events.slice(0, k), from))),
+        ) as ReturnType<typeof accountStateToJson>;
         const resumed = fold(r.events.slice(k), accountStateFromJson(snapshot));
         if (JSON.stringify(accountStateToJson(resumed)) !== json) return false;
         // Same state, same margin: the view (with liquidation prices) is identical.
-        return JSON.stringify(accountView(resumed, r.market, ref)) === JSON.stringify(accountView(once, r.market, ref));
+        return (
+          JSON.stringify(accountView(resumed, r.market, ref)) ===
+          JSON.stringify(accountView(once, r.market, ref))
+        );
       }),
       { numRuns: 100 },
     );

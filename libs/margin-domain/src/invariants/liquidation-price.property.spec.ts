@@ -24,24 +24,47 @@ import type { MarketView } from '../market/market';
 import { D, type Dec } from '../money/decimal';
 
 const ref = shippedReferenceData();
-const PRICE: Record<string, [number, number]> = { BTCUSDT: [1000, 120_000], BNBUSDT: [10, 2_000], BTCUSDC: [1000, 120_000] };
-const QTY: Record<string, [number, number]> = { BTCUSDT: [0.001, 60], BNBUSDT: [0.01, 3_000], BTCUSDC: [0.001, 60] };
+const PRICE: Record<string, [number, number]> = {
+  BTCUSDT: [1000, 120_000],
+  BNBUSDT: [10, 2_000],
+  BTCUSDC: [1000, 120_000],
+};
+const QTY: Record<string, [number, number]> = {
+  BTCUSDT: [0.001, 60],
+  BNBUSDT: [0.01, 3_000],
+  BTCUSDC: [0.001, 60],
+};
 
 function market(marks: Record<string, Dec>): MarketView {
-  return { marks: new Map(Object.entries(marks)), assetIndexes: new Map(), fundingRates: new Map() };
+  return {
+    marks: new Map(Object.entries(marks)),
+    assetIndexes: new Map(),
+    fundingRates: new Map(),
+  };
 }
 
 /** |a − b| ≤ 1e-8 × max(1, |b|). */
 function close(a: Dec, b: Dec): boolean {
-  return a.minus(b).abs().lte(new D('1e-8').times(D.max(1, b.abs())));
+  return a
+    .minus(b)
+    .abs()
+    .lte(new D('1e-8').times(D.max(1, b.abs())));
 }
 
 const signedQty = (symbol: string) =>
-  fc.tuple(decimalString(QTY[symbol]?.[0] ?? 1, QTY[symbol]?.[1] ?? 1, 3), fc.boolean()).map(([q, long]) => (long ? q : `-${q}`));
-const price = (symbol: string) => decimalString(PRICE[symbol]?.[0] ?? 1, PRICE[symbol]?.[1] ?? 1, 2);
+  fc
+    .tuple(decimalString(QTY[symbol]?.[0] ?? 1, QTY[symbol]?.[1] ?? 1, 3), fc.boolean())
+    .map(([q, long]) => (long ? q : `-${q}`));
+const price = (symbol: string) =>
+  decimalString(PRICE[symbol]?.[0] ?? 1, PRICE[symbol]?.[1] ?? 1, 2);
 
 const position = fc.constantFrom('BTCUSDT', 'BNBUSDT', 'BTCUSDC').chain((symbol) =>
-  fc.record({ symbol: fc.constant(symbol), qty: signedQty(symbol), entry: price(symbol), mark: price(symbol) }),
+  fc.record({
+    symbol: fc.constant(symbol),
+    qty: signedQty(symbol),
+    entry: price(symbol),
+    mark: price(symbol),
+  }),
 );
 
 function lpOf(state: AccountState, marks: Record<string, Dec>, key: string): Dec {
@@ -49,8 +72,13 @@ function lpOf(state: AccountState, marks: Record<string, Dec>, key: string): Dec
 }
 
 function poolSolved(state: AccountState, marks: Record<string, Dec>, asset: string): boolean {
-  const pool = computeMargin(state, market(marks), ref, { liquidationPrices: false }).assets.get(asset);
-  return pool !== undefined && close(pool.crossWalletBalance.plus(pool.crossUnrealizedProfit), pool.crossMaintMargin);
+  const pool = computeMargin(state, market(marks), ref, { liquidationPrices: false }).assets.get(
+    asset,
+  );
+  return (
+    pool !== undefined &&
+    close(pool.crossWalletBalance.plus(pool.crossUnrealizedProfit), pool.crossMaintMargin)
+  );
 }
 
 describe('the liquidation price solves margin balance = maintenance margin', () => {
@@ -77,19 +105,32 @@ describe('the liquidation price solves margin balance = maintenance margin', () 
   it('SINGLE isolated, long and short (TMM1 = UPNL1 = 0)', () => {
     let solved = 0;
     fc.assert(
-      fc.property(position, decimalString(0.01, 500_000, 2), decimalString(0, 100_000, 2), (p, isolatedWallet, cross) => {
-        const state = foldEvents([
-          anAccountOpened(),
-          aDeposit(cross),
-          aMarginTypeChange(p.symbol, 'ISOLATED'),
-          aPositionOpened({ symbol: p.symbol, positionAmt: p.qty, entryPrice: p.entry, marginType: 'ISOLATED', isolatedWallet }),
-        ]);
-        const lp = lpOf(state, { [p.symbol]: new D(p.mark) }, p.symbol);
-        if (lp.isZero()) return true;
-        solved++;
-        const view = computeMargin(state, market({ [p.symbol]: lp }), ref).positions.get(p.symbol);
-        return view !== undefined && close(view.isolatedMargin, view.maintMargin);
-      }),
+      fc.property(
+        position,
+        decimalString(0.01, 500_000, 2),
+        decimalString(0, 100_000, 2),
+        (p, isolatedWallet, cross) => {
+          const state = foldEvents([
+            anAccountOpened(),
+            aDeposit(cross),
+            aMarginTypeChange(p.symbol, 'ISOLATED'),
+            aPositionOpened({
+              symbol: p.symbol,
+              positionAmt: p.qty,
+              entryPrice: p.entry,
+              marginType: 'ISOLATED',
+              isolatedWallet,
+            }),
+          ]);
+          const lp = lpOf(state, { [p.symbol]: new D(p.mark) }, p.symbol);
+          if (lp.isZero()) return true;
+          solved++;
+          const view = computeMargin(state, market({ [p.symbol]: lp }), ref).positions.get(
+            p.symbol,
+          );
+          return view !== undefined && close(view.isolatedMargin, view.maintMargin);
+        },
+      ),
       { numRuns: 2500 },
     );
     expect(solved).toBeGreaterThan(500);
@@ -98,8 +139,16 @@ describe('the liquidation price solves margin balance = maintenance margin', () 
   it('SINGLE cross, two symbols in one pool: each LP holds the other at its mark (TMM1, UPNL1)', () => {
     let solved = 0;
     const two = fc.record({
-      btc: fc.record({ qty: signedQty('BTCUSDT'), entry: price('BTCUSDT'), mark: price('BTCUSDT') }),
-      bnb: fc.record({ qty: signedQty('BNBUSDT'), entry: price('BNBUSDT'), mark: price('BNBUSDT') }),
+      btc: fc.record({
+        qty: signedQty('BTCUSDT'),
+        entry: price('BTCUSDT'),
+        mark: price('BTCUSDT'),
+      }),
+      bnb: fc.record({
+        qty: signedQty('BNBUSDT'),
+        entry: price('BNBUSDT'),
+        mark: price('BNBUSDT'),
+      }),
       wallet: decimalString(1, 3_000_000, 2),
       leverage: fc.integer({ min: 1, max: 20 }),
     });
@@ -142,7 +191,11 @@ describe('the liquidation price solves margin balance = maintenance margin', () 
           anAccountOpened({ positionMode: 'HEDGE' }),
           aDeposit(h.wallet),
           aPositionOpened({ positionAmt: h.long, entryPrice: h.longEntry, positionSide: 'LONG' }),
-          aPositionOpened({ positionAmt: `-${h.short}`, entryPrice: h.shortEntry, positionSide: 'SHORT' }),
+          aPositionOpened({
+            positionAmt: `-${h.short}`,
+            entryPrice: h.shortEntry,
+            positionSide: 'SHORT',
+          }),
         ]);
         const marks = { BTCUSDT: new D(h.mark) };
         const lp = lpOf(state, marks, 'BTCUSDT:LONG');

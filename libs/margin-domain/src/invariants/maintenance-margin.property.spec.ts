@@ -35,22 +35,37 @@ function checkBoundaries(ref: ReferenceData, symbol: string): number {
     if (!next) return;
     const cap = tier.notionalCap;
     const left = maintenanceMarginOf(ref, symbol, cap);
-    ok(left.eq(cap.times(tier.maintMarginRatio).minus(tier.cum)), `${symbol} cap ${cap.toFixed()} belongs to tier ${k + 1}`);
-    ok(left.eq(cap.times(next.maintMarginRatio).minus(next.cum)), `${symbol} jump at ${cap.toFixed()}`);
+    ok(
+      left.eq(cap.times(tier.maintMarginRatio).minus(tier.cum)),
+      `${symbol} cap ${cap.toFixed()} belongs to tier ${k + 1}`,
+    );
+    ok(
+      left.eq(cap.times(next.maintMarginRatio).minus(next.cum)),
+      `${symbol} jump at ${cap.toFixed()}`,
+    );
     // Just past the cap the upper tier applies; the change is only the slope × ε.
     const right = maintenanceMarginOf(ref, symbol, cap.plus(EPSILON));
-    ok(right.minus(left).abs().lte(next.maintMarginRatio.times(EPSILON)), `${symbol} right limit at ${cap.toFixed()}`);
+    ok(
+      right.minus(left).abs().lte(next.maintMarginRatio.times(EPSILON)),
+      `${symbol} right limit at ${cap.toFixed()}`,
+    );
     const below = maintenanceMarginOf(ref, symbol, cap.minus(EPSILON));
-    ok(left.minus(below).abs().lte(tier.maintMarginRatio.times(EPSILON)), `${symbol} left limit at ${cap.toFixed()}`);
+    ok(
+      left.minus(below).abs().lte(tier.maintMarginRatio.times(EPSILON)),
+      `${symbol} left limit at ${cap.toFixed()}`,
+    );
     checked++;
   });
   return checked;
 }
 
 describe('maintenance margin continuity', () => {
-  it.each(Object.keys(shipped.symbols))('%s: left and right limits agree at every boundary', (symbol) => {
-    expect(checkBoundaries(shipped, symbol)).toBe(tiersOf(shipped, symbol).length - 1);
-  });
+  it.each(Object.keys(shipped.symbols))(
+    '%s: left and right limits agree at every boundary',
+    (symbol) => {
+      expect(checkBoundaries(shipped, symbol)).toBe(tiersOf(shipped, symbol).length - 1);
+    },
+  );
 
   it('shipped tables: MM is the upper envelope of the tier lines and never decreases', () => {
     const symbols = Object.keys(shipped.symbols);
@@ -72,7 +87,10 @@ describe('maintenance margin continuity', () => {
 
   /** A random valid table: increasing caps and MMRs, non-increasing leverage, cum from the continuity rule. */
   const table = fc
-    .array(fc.tuple(fc.integer({ min: 1, max: 5_000_000 }), fc.integer({ min: 1, max: 400 })), { minLength: 1, maxLength: 8 })
+    .array(fc.tuple(fc.integer({ min: 1, max: 5_000_000 }), fc.integer({ min: 1, max: 400 })), {
+      minLength: 1,
+      maxLength: 8,
+    })
     .map((steps) => {
       let floor = new D(0);
       let mmr = new D(0);
@@ -98,16 +116,30 @@ describe('maintenance margin continuity', () => {
 
   it('random valid tables: continuous at every boundary, envelope everywhere', () => {
     fc.assert(
-      fc.property(table, fc.array(decimalString(0, 50_000_000, 4), { minLength: 5, maxLength: 20 }), (brackets, ns) => {
-        const ref = withOverrides({
-          'symbols.TESTUSDT': { ...oneTierSymbol({ baseAsset: 'TEST', marginAsset: 'USDT', maintMarginRatio: '0.01' }), brackets },
-        });
-        checkBoundaries(ref, 'TESTUSDT');
-        for (const n of ns) {
-          const a = new D(n);
-          ok(maintenanceMarginOf(ref, 'TESTUSDT', a).eq(envelope(ref, 'TESTUSDT', a)), `envelope at ${n}`);
-        }
-      }),
+      fc.property(
+        table,
+        fc.array(decimalString(0, 50_000_000, 4), { minLength: 5, maxLength: 20 }),
+        (brackets, ns) => {
+          const ref = withOverrides({
+            'symbols.TESTUSDT': {
+              ...oneTierSymbol({
+                baseAsset: 'TEST',
+                marginAsset: 'USDT',
+                maintMarginRatio: '0.01',
+              }),
+              brackets,
+            },
+          });
+          checkBoundaries(ref, 'TESTUSDT');
+          for (const n of ns) {
+            const a = new D(n);
+            ok(
+              maintenanceMarginOf(ref, 'TESTUSDT', a).eq(envelope(ref, 'TESTUSDT', a)),
+              `envelope at ${n}`,
+            );
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

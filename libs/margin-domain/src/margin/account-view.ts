@@ -29,7 +29,14 @@ export interface AccountView {
   assets: Record<string, AssetView>;
   positions: Record<string, PositionViewJson>;
   symbols: Record<string, { leverage: number; marginType: string }>;
-  openOrders: { orderId: string; symbol: string; side: string; positionSide: string; quantity: string; price: string }[];
+  openOrders: {
+    orderId: string;
+    symbol: string;
+    side: string;
+    positionSide: string;
+    quantity: string;
+    price: string;
+  }[];
 }
 
 export interface AssetView {
@@ -63,9 +70,14 @@ export interface PositionViewJson {
   marginAsset: string;
 }
 
-const ratio = (value: Dec | null | undefined): string | null => (value === null || value === undefined ? null : str(value));
+const ratio = (value: Dec | null | undefined): string | null =>
+  value === null || value === undefined ? null : str(value);
 
-export function accountView(state: AccountState, market: MarketView, ref: ReferenceData): AccountView {
+export function accountView(
+  state: AccountState,
+  market: MarketView,
+  ref: ReferenceData,
+): AccountView {
   const margin = computeMargin(state, market, ref);
   const a = margin.account;
   const assets: Record<string, AssetView> = {};
@@ -105,7 +117,10 @@ export function accountView(state: AccountState, market: MarketView, ref: Refere
   }
   const symbols: AccountView['symbols'] = {};
   for (const [symbol, s] of state.symbols) {
-    symbols[symbol] = { leverage: leverageOf(state, symbol, ref.defaultLeverage), marginType: s.marginType };
+    symbols[symbol] = {
+      leverage: leverageOf(state, symbol, ref.defaultLeverage),
+      marginType: s.marginType,
+    };
   }
   return {
     accountId: state.accountId,

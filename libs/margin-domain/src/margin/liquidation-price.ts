@@ -42,7 +42,10 @@ export function liquidationPrices(
   const crossBySymbol = new Map<string, PositionFigures[]>();
   for (const f of figures) {
     if (f.position.marginType === 'ISOLATED') {
-      result.set(keyOf(f), solve(ref, f.position.symbol, [f], f.position.isolatedWallet, ZERO, ZERO));
+      result.set(
+        keyOf(f),
+        solve(ref, f.position.symbol, [f], f.position.isolatedWallet, ZERO, ZERO),
+      );
     } else {
       const list = crossBySymbol.get(f.position.symbol) ?? [];
       list.push(f);
@@ -96,7 +99,9 @@ function solve(
       const tier = side.tiers[side.tierIndex];
       if (!tier) throw new Error(`tier ${side.tierIndex} of ${symbol}`);
       numerator = numerator.plus(tier.cum).minus(side.quantity.times(side.entryPrice));
-      denominator = denominator.plus(side.quantity.abs().times(tier.maintMarginRatio)).minus(side.quantity);
+      denominator = denominator
+        .plus(side.quantity.abs().times(tier.maintMarginRatio))
+        .minus(side.quantity);
     }
     if (denominator.isZero()) return ZERO;
     lp = numerator.div(denominator);
@@ -119,7 +124,13 @@ function solve(
 }
 
 /** Every tier combination (≤ 2 sides × a dozen tiers); of several roots, the one nearest the mark. */
-function solveByEveryTier(sides: Side[], base: Dec, ref: ReferenceData, symbol: string, near: Dec): Dec {
+function solveByEveryTier(
+  sides: Side[],
+  base: Dec,
+  ref: ReferenceData,
+  symbol: string,
+  near: Dec,
+): Dec {
   let best = ZERO;
   const combos = sides.reduce<number[][]>(
     (acc, side) => acc.flatMap((c) => side.tiers.map((_, i) => [...c, i])),
@@ -132,12 +143,16 @@ function solveByEveryTier(sides: Side[], base: Dec, ref: ReferenceData, symbol: 
       const tier = side.tiers[combo[k] ?? 0];
       if (!tier) return;
       numerator = numerator.plus(tier.cum).minus(side.quantity.times(side.entryPrice));
-      denominator = denominator.plus(side.quantity.abs().times(tier.maintMarginRatio)).minus(side.quantity);
+      denominator = denominator
+        .plus(side.quantity.abs().times(tier.maintMarginRatio))
+        .minus(side.quantity);
     });
     if (denominator.isZero()) continue;
     const lp = numerator.div(denominator);
     if (lp.lte(0)) continue;
-    const consistent = sides.every((side, k) => tierIndexFor(ref, symbol, side.quantity.abs().times(lp)) === combo[k]);
+    const consistent = sides.every(
+      (side, k) => tierIndexFor(ref, symbol, side.quantity.abs().times(lp)) === combo[k],
+    );
     if (consistent && (best.isZero() || lp.minus(near).abs().lt(best.minus(near).abs()))) best = lp;
   }
   return best;

@@ -93,7 +93,9 @@ export function computeMargin(
       ...f,
       key,
       isolatedMargin:
-        f.position.marginType === 'ISOLATED' ? f.position.isolatedWallet.plus(f.unrealizedProfit) : ZERO,
+        f.position.marginType === 'ISOLATED'
+          ? f.position.isolatedWallet.plus(f.unrealizedProfit)
+          : ZERO,
       liquidationPrice: lps.get(key) ?? ZERO,
     });
   }
@@ -259,7 +261,9 @@ function multiAssets(
     }
     upnlUsd = upnlUsd.plus(usdValue(s.crossUpnl.plus(s.isoUpnl), rates));
     mmUsd = mmUsd.plus(s.crossMm.plus(s.isoMm).times(rates.askRate));
-    imUsd = imUsd.plus(s.crossIm.plus(s.isoIm).plus(s.crossOrderIm).plus(s.isoOrderIm).times(rates.askRate));
+    imUsd = imUsd.plus(
+      s.crossIm.plus(s.isoIm).plus(s.crossOrderIm).plus(s.isoOrderIm).times(rates.askRate),
+    );
   }
   const uni = equity.minus(imUsd);
   const uniClamped = max(ZERO, uni);

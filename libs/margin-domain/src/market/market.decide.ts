@@ -4,11 +4,21 @@ import type { ReferenceData } from '../reference-data/reference-data.types';
 import { LedgerDomainError } from '../shared/errors';
 import { requireDecimal, requirePositive } from '../shared/validate';
 import { requireAsset, requireSymbol } from '../account/decide/context';
-import type { AssetIndexUpdated, FundingRateSet, MarkPriceUpdated, MarketEvent } from './market.events';
+import type {
+  AssetIndexUpdated,
+  FundingRateSet,
+  MarkPriceUpdated,
+  MarketEvent,
+} from './market.events';
 import type { AssetIndex, MarketView } from './market';
 import { parseAssetIndex } from './market';
 
-export interface UpdateMarkPrice { type: 'UpdateMarkPrice'; symbol: unknown; markPrice: unknown; indexPrice?: unknown }
+export interface UpdateMarkPrice {
+  type: 'UpdateMarkPrice';
+  symbol: unknown;
+  markPrice: unknown;
+  indexPrice?: unknown;
+}
 export interface UpdateAssetIndex {
   type: 'UpdateAssetIndex';
   asset: unknown;
@@ -18,7 +28,11 @@ export interface UpdateAssetIndex {
   autoExchangeBidBuffer: unknown;
   autoExchangeAskBuffer: unknown;
 }
-export interface SetFundingRate { type: 'SetFundingRate'; symbol: unknown; rate: unknown }
+export interface SetFundingRate {
+  type: 'SetFundingRate';
+  symbol: unknown;
+  rate: unknown;
+}
 export type MarketCommand = UpdateMarkPrice | UpdateAssetIndex | SetFundingRate;
 
 export function decideMarket(command: MarketCommand, ref: ReferenceData): MarketEvent {
@@ -42,7 +56,9 @@ export function decideMarket(command: MarketCommand, ref: ReferenceData): Market
       const buffer = (value: unknown, field: string): string => {
         const b = requireDecimal(value, field);
         if (b.isNegative() || b.gte(1)) {
-          throw new LedgerDomainError('INVALID_BUFFER', `${field} must be at least 0 and below 1`, { field });
+          throw new LedgerDomainError('INVALID_BUFFER', `${field} must be at least 0 and below 1`, {
+            field,
+          });
         }
         return str(b);
       };
@@ -67,7 +83,10 @@ export function decideMarket(command: MarketCommand, ref: ReferenceData): Market
     }
     default: {
       const exhaustive: never = command;
-      throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(exhaustive)}`);
+      throw new LedgerDomainError(
+        'UNKNOWN_COMMAND',
+        `unknown command ${JSON.stringify(exhaustive)}`,
+      );
     }
   }
 }
@@ -87,12 +106,18 @@ export function resolveFundingSettlement(
       ? market.fundingRates.get(symbol)
       : requireDecimal(command.rate, 'rate');
   if (!rate) {
-    throw new LedgerDomainError('NO_FUNDING_RATE', `no funding rate given or set for ${symbol}`, { field: 'rate' });
+    throw new LedgerDomainError('NO_FUNDING_RATE', `no funding rate given or set for ${symbol}`, {
+      field: 'rate',
+    });
   }
   if (!market.marks.get(symbol)) {
-    throw new LedgerDomainError('NO_MARK_PRICE', `${symbol} has no mark price to settle funding at`, {
-      field: 'symbol',
-    });
+    throw new LedgerDomainError(
+      'NO_MARK_PRICE',
+      `${symbol} has no mark price to settle funding at`,
+      {
+        field: 'symbol',
+      },
+    );
   }
   return { symbol, rate };
 }
@@ -106,7 +131,12 @@ export interface MarketState extends MarketView {
 }
 
 export function emptyMarketState(): MarketState {
-  return { marks: new Map(), indexPrices: new Map(), assetIndexes: new Map(), fundingRates: new Map() };
+  return {
+    marks: new Map(),
+    indexPrices: new Map(),
+    assetIndexes: new Map(),
+    fundingRates: new Map(),
+  };
 }
 
 /** Mutates in place: the market fold is owned by one reader at a time (the application copies for as-of). */

@@ -41,8 +41,15 @@ export function parseAssetIndex(values: AssetIndexValues): AssetIndex {
  * The asset index in force: the latest UpdateAssetIndex, else the reference data's default (RULES §9), else none
  * (the asset counts for nothing as collateral).
  */
-export function assetIndexOf(market: MarketView, ref: ReferenceData, asset: string): AssetIndex | undefined {
-  return market.assetIndexes.get(asset) ?? (ref.assets[asset] ? referenceBook(ref).defaultAssetIndex(asset) : undefined);
+export function assetIndexOf(
+  market: MarketView,
+  ref: ReferenceData,
+  asset: string,
+): AssetIndex | undefined {
+  return (
+    market.assetIndexes.get(asset) ??
+    (ref.assets[asset] ? referenceBook(ref).defaultAssetIndex(asset) : undefined)
+  );
 }
 
 /** Collateral valuation rates of one asset (RULES §1.2, [B-num]). Zero when the asset is not indexed. */

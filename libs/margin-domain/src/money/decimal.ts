@@ -26,7 +26,8 @@ export const DECIMAL_INPUT_PATTERN = /^-?(0|[1-9]\d*)(\.\d{1,8})?$/;
 
 /** Parses a trusted decimal string (events, reference data). Throws on anything else: a programmer error. */
 export function dec(value: string): Dec {
-  if (typeof value !== 'string') throw new TypeError(`expected a decimal string, got ${typeof value}`);
+  if (typeof value !== 'string')
+    throw new TypeError(`expected a decimal string, got ${typeof value}`);
   return new D(value);
 }
 

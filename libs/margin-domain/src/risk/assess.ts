@@ -20,5 +20,8 @@ export function assessRisk(
     const margin = computeMargin(state, market, ref, { liquidationPrices: false });
     if (liquidationsDue(state, margin).length > 0) return [{ type: 'Liquidate' }];
   }
-  return autoExchangesDue(state, market, ref, afterLiquidation).map((due) => ({ type: 'AutoExchange', ...due }));
+  return autoExchangesDue(state, market, ref, afterLiquidation).map((due) => ({
+    type: 'AutoExchange',
+    ...due,
+  }));
 }

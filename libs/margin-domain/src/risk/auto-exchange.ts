@@ -1,7 +1,11 @@
 import type { Dec } from '../money/decimal';
 import { ZERO, min, round8, roundUp, str, sum } from '../money/decimal';
 import type { AccountState } from '../account/account.state';
-import type { AutoExchangeExecuted, AutoExchangeLeg, AutoExchangeTrigger } from '../account/account.events';
+import type {
+  AutoExchangeExecuted,
+  AutoExchangeLeg,
+  AutoExchangeTrigger,
+} from '../account/account.events';
 import type { AssetRates, MarketView } from '../market/market';
 import { ratesOf } from '../market/market';
 import type { ReferenceData } from '../reference-data/reference-data.types';
@@ -23,7 +27,11 @@ function marginAssetsWithBalances(state: AccountState, ref: ReferenceData): [str
  * LTV (RULES §3.1, [3P] S17 formula adopted [A]): Σ negative wallets at their auto-exchange ask rate over Σ positive
  * wallets at their auto-exchange bid rate. Infinity (null) when there is debt and no collateral value.
  */
-export function loanToValue(state: AccountState, market: MarketView, ref: ReferenceData): Dec | null {
+export function loanToValue(
+  state: AccountState,
+  market: MarketView,
+  ref: ReferenceData,
+): Dec | null {
   let debt = ZERO;
   let collateral = ZERO;
   for (const [asset, wb] of marginAssetsWithBalances(state, ref)) {
@@ -101,8 +109,16 @@ export function executeAutoExchange(
     const rates = ratesOf(market, ref, asset);
     if (rates.autoExchangeBidRate.lte(0)) continue;
     const weight =
-      ref.autoExchange.proportion === 'INDEX' ? balance.times(rates.index) : balance.times(rates.autoExchangeBidRate);
-    candidates.push({ asset, balance, rates, precision: ref.assets[asset]?.precision ?? 8, weight });
+      ref.autoExchange.proportion === 'INDEX'
+        ? balance.times(rates.index)
+        : balance.times(rates.autoExchangeBidRate);
+    candidates.push({
+      asset,
+      balance,
+      rates,
+      precision: ref.assets[asset]?.precision ?? 8,
+      weight,
+    });
   }
   if (candidates.length === 0) return null;
   const quantities = allocate(candidates, deficitUsd);
@@ -163,16 +179,28 @@ function allocate(candidates: Candidate[], deficitUsd: Dec): Map<string, Dec> {
  * asset negative with collateral left. Sell the shortfall from the first leg with balance to spare, its quantity
  * again rounded UP (one pass suffices unless a leg runs out: the shortfall is on the 8 dp grid).
  */
-function topUp(candidates: Candidate[], quantities: Map<string, Dec>, deficit: Dec, negRates: AssetRates): void {
+function topUp(
+  candidates: Candidate[],
+  quantities: Map<string, Dec>,
+  deficit: Dec,
+  negRates: AssetRates,
+): void {
   const creditOf = (c: Candidate): Dec =>
-    round8(min(quantities.get(c.asset) ?? ZERO, c.balance).times(c.rates.autoExchangeBidRate).div(negRates.autoExchangeAskRate));
+    round8(
+      min(quantities.get(c.asset) ?? ZERO, c.balance)
+        .times(c.rates.autoExchangeBidRate)
+        .div(negRates.autoExchangeAskRate),
+    );
   for (const c of candidates) {
     const shortfall = deficit.minus(sum(candidates.map(creditOf)));
     if (!shortfall.gt(0)) return;
     const qty = min(quantities.get(c.asset) ?? ZERO, c.balance);
     const spare = c.balance.minus(qty);
     if (!spare.gt(0)) continue;
-    const extra = roundUp(shortfall.times(negRates.autoExchangeAskRate).div(c.rates.autoExchangeBidRate), c.precision);
+    const extra = roundUp(
+      shortfall.times(negRates.autoExchangeAskRate).div(c.rates.autoExchangeBidRate),
+      c.precision,
+    );
     quantities.set(c.asset, qty.plus(min(extra, spare)));
   }
 }
@@ -184,8 +212,14 @@ function leg(c: Candidate, qty: Dec, negRates: AssetRates): AutoExchangeLeg | nu
     asset: c.asset,
     qty: str(sold),
     index: str(c.rates.index),
-    haircut: str(c.rates.index.isZero() ? ZERO : c.rates.index.minus(c.rates.autoExchangeBidRate).div(c.rates.index)),
+    haircut: str(
+      c.rates.index.isZero()
+        ? ZERO
+        : c.rates.index.minus(c.rates.autoExchangeBidRate).div(c.rates.index),
+    ),
     usdValueAtIndex: str(sold.times(c.rates.index)),
-    credited: str(round8(sold.times(c.rates.autoExchangeBidRate).div(negRates.autoExchangeAskRate))),
+    credited: str(
+      round8(sold.times(c.rates.autoExchangeBidRate).div(negRates.autoExchangeAskRate)),
+    ),
   };
 }

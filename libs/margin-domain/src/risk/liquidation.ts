@@ -81,17 +81,26 @@ export function liquidationsDue(state: AccountState, margin: MarginState): Liqui
  * isolated wallet left below zero is reset to 0 by the insurance fund (RULES §5). In MULTI a negative balance is
  * left for the auto-exchange that follows (trigger LIQUIDATION).
  */
-export function executeLiquidations(state: AccountState, market: MarketView, ref: ReferenceData): AccountEvent[] {
+export function executeLiquidations(
+  state: AccountState,
+  market: MarketView,
+  ref: ReferenceData,
+): AccountEvent[] {
   const events: AccountEvent[] = [];
   let current = state;
   const apply = (event: AccountEvent): void => {
     events.push(event);
     current = evolve(current, event);
   };
-  const plans = liquidationsDue(current, computeMargin(current, market, ref, { liquidationPrices: false }));
+  const plans = liquidationsDue(
+    current,
+    computeMargin(current, market, ref, { liquidationPrices: false }),
+  );
   for (const plan of plans) {
     const margin = computeMargin(current, market, ref, { liquidationPrices: false });
-    const views = plan.positions.map((k) => margin.positions.get(k)).filter((v): v is PositionView => !!v);
+    const views = plan.positions
+      .map((k) => margin.positions.get(k))
+      .filter((v): v is PositionView => !!v);
     if (views.length === 0) continue;
     apply({
       type: 'LiquidationTriggered',
@@ -134,7 +143,10 @@ export function executeLiquidations(state: AccountState, market: MarketView, ref
         },
       });
       if (isolated && release.isNegative()) {
-        apply({ type: 'InsuranceFundCovered', data: { asset: view.marginAsset, amount: str(release.abs()) } });
+        apply({
+          type: 'InsuranceFundCovered',
+          data: { asset: view.marginAsset, amount: str(release.abs()) },
+        });
       }
     }
     if (current.assetMode === 'SINGLE' && plan.scope === 'CROSS_POOL' && plan.asset !== undefined) {
@@ -155,7 +167,8 @@ function orderInScope(
   positionSide: Position['positionSide'],
 ): boolean {
   if (plan.scope === 'ACCOUNT') return true;
-  if (plan.scope === 'ISOLATED') return symbol === plan.symbol && positionSide === plan.positionSide;
+  if (plan.scope === 'ISOLATED')
+    return symbol === plan.symbol && positionSide === plan.positionSide;
   const isolated = state.symbols.get(symbol)?.marginType === 'ISOLATED';
   return !isolated && ref.symbols[symbol]?.marginAsset === plan.asset;
 }
@@ -176,14 +189,17 @@ function closePrices(
     return prices;
   }
   const weights = views.map((v) =>
-    plan.scope === 'ACCOUNT' ? v.maintMargin.times(margin.assets.get(v.marginAsset)?.rates.askRate ?? ZERO) : v.maintMargin,
+    plan.scope === 'ACCOUNT'
+      ? v.maintMargin.times(margin.assets.get(v.marginAsset)?.rates.askRate ?? ZERO)
+      : v.maintMargin,
   );
   const totalWeight = sum(weights);
   views.forEach((v, i) => {
     const weight = weights[i] ?? ZERO;
     const share = totalWeight.isZero() ? ZERO : plan.marginBalance.times(weight).div(totalWeight);
     const askRate = margin.assets.get(v.marginAsset)?.rates.askRate ?? ZERO;
-    const inAsset = plan.scope === 'ACCOUNT' ? (askRate.isZero() ? ZERO : share.div(askRate)) : share;
+    const inAsset =
+      plan.scope === 'ACCOUNT' ? (askRate.isZero() ? ZERO : share.div(askRate)) : share;
     const price = v.mark.minus(inAsset.div(v.position.quantity));
     prices.set(v.key, price.gt(0) ? price : v.mark);
   });

@@ -8,22 +8,35 @@ import { LedgerDomainError } from './errors';
  */
 export function requireString(value: unknown, field: string): string {
   if (value === undefined || value === null) {
-    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, { field, binanceCode: -1102 });
+    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, {
+      field,
+      binanceCode: -1102,
+    });
   }
   if (typeof value !== 'string' || value.length === 0 || value.length > 64) {
-    throw new LedgerDomainError('INVALID_FIELD', `${field} must be a non-empty string of at most 64 characters`, {
-      field,
-    });
+    throw new LedgerDomainError(
+      'INVALID_FIELD',
+      `${field} must be a non-empty string of at most 64 characters`,
+      {
+        field,
+      },
+    );
   }
   return value;
 }
 
 export function requireDecimal(value: unknown, field: string): Dec {
   if (value === undefined || value === null) {
-    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, { field, binanceCode: -1102 });
+    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, {
+      field,
+      binanceCode: -1102,
+    });
   }
   if (typeof value !== 'string') {
-    throw new LedgerDomainError('INVALID_DECIMAL', `${field} must be a decimal string`, { field, binanceCode: -1100 });
+    throw new LedgerDomainError('INVALID_DECIMAL', `${field} must be a decimal string`, {
+      field,
+      binanceCode: -1100,
+    });
   }
   if (!DECIMAL_INPUT_PATTERN.test(value)) {
     if (/^-?(0|[1-9]\d*)\.\d{9,}$/.test(value)) {
@@ -40,12 +53,19 @@ export function requireDecimal(value: unknown, field: string): Dec {
   }
   const parsed = new D(value);
   if (parsed.abs().gt(MAX_ABS_AMOUNT)) {
-    throw new LedgerDomainError('AMOUNT_TOO_LARGE', `${field} exceeds 1e18 in absolute value`, { field });
+    throw new LedgerDomainError('AMOUNT_TOO_LARGE', `${field} exceeds 1e18 in absolute value`, {
+      field,
+    });
   }
   return parsed;
 }
 
-export function requirePositive(value: unknown, field: string, code: string, binanceCode?: number): Dec {
+export function requirePositive(
+  value: unknown,
+  field: string,
+  code: string,
+  binanceCode?: number,
+): Dec {
   const parsed = requireDecimal(value, field);
   if (parsed.lte(0)) {
     throw new LedgerDomainError(code, `${field} must be greater than 0`, {
@@ -56,9 +76,19 @@ export function requirePositive(value: unknown, field: string, code: string, bin
   return parsed;
 }
 
-export function requireInteger(value: unknown, field: string, minimum: number, maximum: number, code: string, binanceCode?: number): number {
+export function requireInteger(
+  value: unknown,
+  field: string,
+  minimum: number,
+  maximum: number,
+  code: string,
+  binanceCode?: number,
+): number {
   if (value === undefined || value === null) {
-    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, { field, binanceCode: -1102 });
+    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, {
+      field,
+      binanceCode: -1102,
+    });
   }
   if (typeof value !== 'number' || !Number.isInteger(value) || value < minimum || value > maximum) {
     throw new LedgerDomainError(code, `${field} must be an integer from ${minimum} to ${maximum}`, {
@@ -78,7 +108,10 @@ export function requireEnum<T extends string>(
 ): T {
   if ((value === undefined || value === null) && fallback !== undefined) return fallback;
   if (value === undefined || value === null) {
-    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, { field, binanceCode: -1102 });
+    throw new LedgerDomainError('MISSING_FIELD', `${field} is required`, {
+      field,
+      binanceCode: -1102,
+    });
   }
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
     throw new LedgerDomainError('INVALID_ENUM', `${field} must be one of ${allowed.join(', ')}`, {

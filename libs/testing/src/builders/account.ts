@@ -32,7 +32,12 @@ export const DEFAULT_ACCOUNT_ID = 'acc-1';
 // ---------------------------------------------------------------------------------------------------- events
 
 export function anAccountOpened(
-  overrides: Partial<{ accountId: string; vipLevel: number; assetMode: AssetMode; positionMode: PositionMode }> = {},
+  overrides: Partial<{
+    accountId: string;
+    vipLevel: number;
+    assetMode: AssetMode;
+    positionMode: PositionMode;
+  }> = {},
 ): AccountOpened {
   return {
     type: 'AccountOpened',
@@ -67,9 +72,7 @@ export function anAssetModeChange(to: AssetMode): AccountEvent {
   return { type: 'AssetModeChanged', data: { from: to === 'MULTI' ? 'SINGLE' : 'MULTI', to } };
 }
 
-export function anOrderPlaced(
-  overrides: Partial<OrderPlaced['data']> = {},
-): OrderPlaced {
+export function anOrderPlaced(overrides: Partial<OrderPlaced['data']> = {}): OrderPlaced {
   return {
     type: 'OrderPlaced',
     data: {
@@ -130,11 +133,19 @@ export const aPositionChanged = aPositionOpened;
 
 // ---------------------------------------------------------------------------------------------------- commands
 
-export function depositCommand(amount: unknown, asset: unknown = 'USDT', accountId = DEFAULT_ACCOUNT_ID): Deposit {
+export function depositCommand(
+  amount: unknown,
+  asset: unknown = 'USDT',
+  accountId = DEFAULT_ACCOUNT_ID,
+): Deposit {
   return { type: 'Deposit', accountId, asset, amount };
 }
 
-export function withdrawCommand(amount: unknown, asset: unknown = 'USDT', accountId = DEFAULT_ACCOUNT_ID): Withdraw {
+export function withdrawCommand(
+  amount: unknown,
+  asset: unknown = 'USDT',
+  accountId = DEFAULT_ACCOUNT_ID,
+): Withdraw {
   return { type: 'Withdraw', accountId, asset, amount };
 }
 
@@ -168,7 +179,11 @@ export function cancelOrderCommand(orderId: unknown, accountId = DEFAULT_ACCOUNT
   return { type: 'CancelOrder', accountId, orderId };
 }
 
-export function setLeverageCommand(symbol: unknown, leverage: unknown, accountId = DEFAULT_ACCOUNT_ID): SetLeverage {
+export function setLeverageCommand(
+  symbol: unknown,
+  leverage: unknown,
+  accountId = DEFAULT_ACCOUNT_ID,
+): SetLeverage {
   return { type: 'SetLeverage', accountId, symbol, leverage };
 }
 
@@ -180,11 +195,17 @@ export function setMarginTypeCommand(
   return { type: 'SetMarginType', accountId, symbol, marginType };
 }
 
-export function switchAssetModeCommand(assetMode: unknown, accountId = DEFAULT_ACCOUNT_ID): SwitchAssetMode {
+export function switchAssetModeCommand(
+  assetMode: unknown,
+  accountId = DEFAULT_ACCOUNT_ID,
+): SwitchAssetMode {
   return { type: 'SwitchAssetMode', accountId, assetMode };
 }
 
-export function setPositionModeCommand(positionMode: unknown, accountId = DEFAULT_ACCOUNT_ID): SetPositionMode {
+export function setPositionModeCommand(
+  positionMode: unknown,
+  accountId = DEFAULT_ACCOUNT_ID,
+): SetPositionMode {
   return { type: 'SetPositionMode', accountId, positionMode };
 }
 
@@ -203,6 +224,10 @@ export function adjustIsolatedMarginCommand(
   };
 }
 
-export function settleFundingCommand(symbol: string, rate: string, accountId = DEFAULT_ACCOUNT_ID): SettleAccountFunding {
+export function settleFundingCommand(
+  symbol: string,
+  rate: string,
+  accountId = DEFAULT_ACCOUNT_ID,
+): SettleAccountFunding {
   return { type: 'SettleAccountFunding', accountId, symbol, rate };
 }

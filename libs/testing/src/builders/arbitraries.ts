@@ -23,9 +23,15 @@ export function decimalString(min: number, max: number, scale = 8): fc.Arbitrary
   // min/max × 10^scale stay far below 2^53 for every range the specs use, so the rounding is exact.
   const lo = BigInt(Math.round(min * f));
   const hi = BigInt(Math.round(max * f));
-  if (hi - lo < 2n ** 31n) return fc.integer({ min: 0, max: Number(hi - lo) }).map((u) => fromUnits(lo + BigInt(u), scale));
+  if (hi - lo < 2n ** 31n)
+    return fc
+      .integer({ min: 0, max: Number(hi - lo) })
+      .map((u) => fromUnits(lo + BigInt(u), scale));
   return fc
-    .tuple(fc.integer({ min: Math.floor(min), max: Math.ceil(max) }), fc.integer({ min: 0, max: f - 1 }))
+    .tuple(
+      fc.integer({ min: Math.floor(min), max: Math.ceil(max) }),
+      fc.integer({ min: 0, max: f - 1 }),
+    )
     .map(([whole, frac]) => {
       let units = BigInt(whole) * BigInt(f) + BigInt(frac);
       if (units < lo) units = lo;

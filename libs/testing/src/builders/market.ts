@@ -27,7 +27,13 @@ export function anAssetIndex(input: AssetIndexInput | string): AssetIndex {
 
 /** RULES §9 test-vector BTCUSD index: bid = ask buffer 0.05 (value ratio 95%), auto-exchange haircut 0.025 (S2). */
 export function btcIndex(index: string): AssetIndexInput {
-  return { index, bidBuffer: '0.05', askBuffer: '0.05', autoExchangeBidBuffer: '0.025', autoExchangeAskBuffer: '0' };
+  return {
+    index,
+    bidBuffer: '0.05',
+    askBuffer: '0.05',
+    autoExchangeBidBuffer: '0.025',
+    autoExchangeAskBuffer: '0',
+  };
 }
 
 /** A stablecoin at 1 with every buffer 0 (the [A] "USDT buffers 0" of TV-05, TV-06, TV-12). */
@@ -49,7 +55,9 @@ export interface MutableMarket extends MarketView {
 export function marketWith(input: MarketInput = {}): MutableMarket {
   return {
     marks: new Map(Object.entries(input.marks ?? {}).map(([s, v]) => [s, new D(v)])),
-    assetIndexes: new Map(Object.entries(input.assetIndexes ?? {}).map(([a, v]) => [a, anAssetIndex(v)])),
+    assetIndexes: new Map(
+      Object.entries(input.assetIndexes ?? {}).map(([a, v]) => [a, anAssetIndex(v)]),
+    ),
     fundingRates: new Map(Object.entries(input.fundingRates ?? {}).map(([s, v]) => [s, new D(v)])),
   };
 }

@@ -20,7 +20,9 @@ const cache = new Map<string, ReferenceData>();
 export function shippedReferenceData(name = 'binance-2024'): ReferenceData {
   let ref = cache.get(name);
   if (!ref) {
-    ref = parseReferenceData(JSON.parse(readFileSync(shippedReferenceDataPath(name), 'utf8')) as unknown);
+    ref = parseReferenceData(
+      JSON.parse(readFileSync(shippedReferenceDataPath(name), 'utf8')) as unknown,
+    );
     cache.set(name, ref);
   }
   return ref;

@@ -19,14 +19,21 @@ export function requireOpened(state: AccountState): void {
   }
 }
 
-export function requireSymbol(ref: ReferenceData, value: unknown): { symbol: string; symbolRef: SymbolReference } {
+export function requireSymbol(
+  ref: ReferenceData,
+  value: unknown,
+): { symbol: string; symbolRef: SymbolReference } {
   const symbol = requireString(value, 'symbol');
   const symbolRef = ref.symbols[symbol];
   if (!symbolRef) {
-    throw new LedgerDomainError('UNKNOWN_SYMBOL', `symbol ${symbol} is not in reference data ${ref.version}`, {
-      field: 'symbol',
-      binanceCode: -1121,
-    });
+    throw new LedgerDomainError(
+      'UNKNOWN_SYMBOL',
+      `symbol ${symbol} is not in reference data ${ref.version}`,
+      {
+        field: 'symbol',
+        binanceCode: -1121,
+      },
+    );
   }
   return { symbol, symbolRef };
 }
@@ -34,9 +41,13 @@ export function requireSymbol(ref: ReferenceData, value: unknown): { symbol: str
 export function requireAsset(ref: ReferenceData, value: unknown): string {
   const asset = requireString(value, 'asset');
   if (!ref.assets[asset]) {
-    throw new LedgerDomainError('UNKNOWN_ASSET', `asset ${asset} is not in reference data ${ref.version}`, {
-      field: 'asset',
-    });
+    throw new LedgerDomainError(
+      'UNKNOWN_ASSET',
+      `asset ${asset} is not in reference data ${ref.version}`,
+      {
+        field: 'asset',
+      },
+    );
   }
   return asset;
 }

@@ -20,9 +20,13 @@ export function settleAccountFunding(
   const { symbol, symbolRef } = requireSymbol(ctx.ref, command.symbol);
   const mark = ctx.market.marks.get(symbol);
   if (!mark) {
-    throw new LedgerDomainError('NO_MARK_PRICE', `${symbol} has no mark price to settle funding at`, {
-      field: 'symbol',
-    });
+    throw new LedgerDomainError(
+      'NO_MARK_PRICE',
+      `${symbol} has no mark price to settle funding at`,
+      {
+        field: 'symbol',
+      },
+    );
   }
   const rate = new D(command.rate);
   const events: AccountEvent[] = [];

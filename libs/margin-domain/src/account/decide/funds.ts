@@ -21,14 +21,24 @@ export function openAccount(command: OpenAccount, state: AccountState): AccountE
     command.vipLevel === undefined
       ? 0
       : requireInteger(command.vipLevel, 'vipLevel', 0, MAX_VIP_LEVEL, 'INVALID_VIP_LEVEL');
-  const assetMode = requireEnum<AssetMode>(command.assetMode, 'assetMode', ['SINGLE', 'MULTI'], 'SINGLE');
+  const assetMode = requireEnum<AssetMode>(
+    command.assetMode,
+    'assetMode',
+    ['SINGLE', 'MULTI'],
+    'SINGLE',
+  );
   const positionMode = requireEnum<PositionMode>(
     command.positionMode,
     'positionMode',
     ['ONE_WAY', 'HEDGE'],
     'ONE_WAY',
   );
-  return [{ type: 'AccountOpened', data: { accountId: state.accountId, vipLevel, assetMode, positionMode } }];
+  return [
+    {
+      type: 'AccountOpened',
+      data: { accountId: state.accountId, vipLevel, assetMode, positionMode },
+    },
+  ];
 }
 
 export function deposit(command: Deposit, state: AccountState, ctx: DecideContext): AccountEvent[] {
@@ -39,7 +49,11 @@ export function deposit(command: Deposit, state: AccountState, ctx: DecideContex
 }
 
 /** RULES §2.6: an amount above maxWithdrawAmount of the asset (§2.2 / §2.5) is rejected INSUFFICIENT_BALANCE. */
-export function withdraw(command: Withdraw, state: AccountState, ctx: DecideContext): AccountEvent[] {
+export function withdraw(
+  command: Withdraw,
+  state: AccountState,
+  ctx: DecideContext,
+): AccountEvent[] {
   requireOpened(state);
   const asset = requireAsset(ctx.ref, command.asset);
   const amount = requirePositive(command.amount, 'amount', 'INVALID_AMOUNT');

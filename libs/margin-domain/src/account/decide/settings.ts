@@ -6,7 +6,12 @@ import { LedgerDomainError } from '../../shared/errors';
 import { requireEnum, requireInteger } from '../../shared/validate';
 import { evolve } from '../account.evolve';
 import type { AccountEvent } from '../account.events';
-import type { SetLeverage, SetMarginType, SetPositionMode, SwitchAssetMode } from '../account.commands';
+import type {
+  SetLeverage,
+  SetMarginType,
+  SetPositionMode,
+  SwitchAssetMode,
+} from '../account.commands';
 import type { AccountState, AssetMode, MarginType, PositionMode } from '../account.state';
 import { leverageOf, marginTypeOf } from '../account.state';
 import type { DecideContext } from './context';
@@ -28,16 +33,31 @@ function ordersOf(state: AccountState, symbol: string) {
  * −2027 beyond the position's tier); an isolated position's leverage cannot be reduced (−4161, RULES §2.3);
  * reducing leverage must leave the pool's available balance ≥ 0 (−2019, RULES §2.6).
  */
-export function setLeverage(command: SetLeverage, state: AccountState, ctx: DecideContext): AccountEvent[] {
+export function setLeverage(
+  command: SetLeverage,
+  state: AccountState,
+  ctx: DecideContext,
+): AccountEvent[] {
   requireOpened(state);
   const { symbol } = requireSymbol(ctx.ref, command.symbol);
-  const leverage = requireInteger(command.leverage, 'leverage', 1, MAX_LEVERAGE, 'INVALID_LEVERAGE', -4028);
+  const leverage = requireInteger(
+    command.leverage,
+    'leverage',
+    1,
+    MAX_LEVERAGE,
+    'INVALID_LEVERAGE',
+    -4028,
+  );
   const tiers = tiersOf(ctx.ref, symbol);
   if (leverage > (tiers[0]?.initialLeverage ?? 0)) {
-    throw new LedgerDomainError('INVALID_LEVERAGE', `leverage ${leverage} is not valid for ${symbol}`, {
-      field: 'leverage',
-      binanceCode: -4028,
-    });
+    throw new LedgerDomainError(
+      'INVALID_LEVERAGE',
+      `leverage ${leverage} is not valid for ${symbol}`,
+      {
+        field: 'leverage',
+        binanceCode: -4028,
+      },
+    );
   }
   const previous = leverageOf(state, symbol, ctx.ref.defaultLeverage);
   if (leverage === previous) return [];
@@ -70,17 +90,28 @@ function requireAvailable(next: AccountState, ctx: DecideContext, symbol: string
   const margin = computeMargin(next, ctx.market, ctx.ref, { liquidationPrices: false });
   const asset = ctx.ref.symbols[symbol]?.marginAsset ?? '';
   const available =
-    next.assetMode === 'MULTI' ? margin.account.availableRaw : (margin.assets.get(asset)?.availableRaw ?? ZERO);
+    next.assetMode === 'MULTI'
+      ? margin.account.availableRaw
+      : (margin.assets.get(asset)?.availableRaw ?? ZERO);
   if (available.isNegative()) {
-    throw new LedgerDomainError('MARGIN_INSUFFICIENT', 'Margin is insufficient.', { binanceCode: -2019 });
+    throw new LedgerDomainError('MARGIN_INSUFFICIENT', 'Margin is insufficient.', {
+      binanceCode: -2019,
+    });
   }
 }
 
 /** SetMarginType: −4168 in Multi-Assets Mode (RULES §4 step 8), −4046 no change, −4047 open orders, −4048 position. */
-export function setMarginType(command: SetMarginType, state: AccountState, ctx: DecideContext): AccountEvent[] {
+export function setMarginType(
+  command: SetMarginType,
+  state: AccountState,
+  ctx: DecideContext,
+): AccountEvent[] {
   requireOpened(state);
   const { symbol } = requireSymbol(ctx.ref, command.symbol);
-  const marginType = requireEnum<MarginType>(command.marginType, 'marginType', ['CROSSED', 'ISOLATED']);
+  const marginType = requireEnum<MarginType>(command.marginType, 'marginType', [
+    'CROSSED',
+    'ISOLATED',
+  ]);
   if (state.assetMode === 'MULTI' && marginType === 'ISOLATED') {
     throw new LedgerDomainError(
       'JOINT_MARGIN_REJECT_WITH_ISOLATED',
@@ -116,10 +147,14 @@ export function setPositionMode(command: SetPositionMode, state: AccountState): 
   requireOpened(state);
   const to = requireEnum<PositionMode>(command.positionMode, 'positionMode', ['ONE_WAY', 'HEDGE']);
   if (to === state.positionMode) {
-    throw new LedgerDomainError('NO_NEED_TO_CHANGE_POSITION_SIDE', 'No need to change position side.', {
-      field: 'positionMode',
-      binanceCode: -4059,
-    });
+    throw new LedgerDomainError(
+      'NO_NEED_TO_CHANGE_POSITION_SIDE',
+      'No need to change position side.',
+      {
+        field: 'positionMode',
+        binanceCode: -4059,
+      },
+    );
   }
   if (state.orders.size > 0) {
     throw new LedgerDomainError(
@@ -139,7 +174,11 @@ export function setPositionMode(command: SetPositionMode, state: AccountState): 
 }
 
 /** SwitchAssetMode: the ordered checks of RULES §4 (steps 1–6). */
-export function switchAssetMode(command: SwitchAssetMode, state: AccountState, ctx: DecideContext): AccountEvent[] {
+export function switchAssetMode(
+  command: SwitchAssetMode,
+  state: AccountState,
+  ctx: DecideContext,
+): AccountEvent[] {
   requireOpened(state);
   const to = requireEnum<AssetMode>(command.assetMode, 'assetMode', ['SINGLE', 'MULTI']);
   const reject = (code: string, message: string, binanceCode?: number): never => {
@@ -183,7 +222,10 @@ export function switchAssetMode(command: SwitchAssetMode, state: AccountState, c
     }
   }
   if (ctx.ref.flags.refuseSwitchWithPositions && state.positions.size > 0) {
-    reject('ASSET_MODE_SWITCH_WITH_POSITIONS', 'Open positions block an asset-mode switch (refuseSwitchWithPositions).');
+    reject(
+      'ASSET_MODE_SWITCH_WITH_POSITIONS',
+      'Open positions block an asset-mode switch (refuseSwitchWithPositions).',
+    );
   }
   const event: AccountEvent = { type: 'AssetModeChanged', data: { from: state.assetMode, to } };
   if (!solventAfterSwitch(evolve(state, event), ctx)) {
@@ -202,7 +244,10 @@ function solventAfterSwitch(next: AccountState, ctx: DecideContext): boolean {
   if (next.assetMode === 'SINGLE') {
     for (const a of margin.assets.values()) {
       if (a.availableRaw.isNegative()) return false;
-      if (a.crossMaintMargin.gt(0) && a.crossWalletBalance.plus(a.crossUnrealizedProfit).lte(a.crossMaintMargin)) {
+      if (
+        a.crossMaintMargin.gt(0) &&
+        a.crossWalletBalance.plus(a.crossUnrealizedProfit).lte(a.crossMaintMargin)
+      ) {
         return false;
       }
     }

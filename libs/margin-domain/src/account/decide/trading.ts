@@ -35,18 +35,42 @@ export function applyFill(q0: Dec, e0: Dec, d: Dec, price: Dec): FillOutcome {
   if (q0.isZero() || q0.isNegative() === d.isNegative()) {
     const quantity = q0.plus(d);
     const entryPrice = q0.abs().times(e0).plus(d.abs().times(price)).div(quantity.abs());
-    return { quantity, entryPrice, realizedPnl: ZERO, increasesExposure: true, closedQuantity: ZERO };
+    return {
+      quantity,
+      entryPrice,
+      realizedPnl: ZERO,
+      increasesExposure: true,
+      closedQuantity: ZERO,
+    };
   }
   const closed = min(d.abs(), q0.abs());
   const realizedPnl = closed.times(price.minus(e0)).times(q0.isNegative() ? -1 : 1);
   const quantity = q0.plus(d);
   if (d.abs().lt(q0.abs())) {
-    return { quantity, entryPrice: e0, realizedPnl, increasesExposure: false, closedQuantity: closed };
+    return {
+      quantity,
+      entryPrice: e0,
+      realizedPnl,
+      increasesExposure: false,
+      closedQuantity: closed,
+    };
   }
   if (quantity.isZero()) {
-    return { quantity, entryPrice: ZERO, realizedPnl, increasesExposure: false, closedQuantity: closed };
+    return {
+      quantity,
+      entryPrice: ZERO,
+      realizedPnl,
+      increasesExposure: false,
+      closedQuantity: closed,
+    };
   }
-  return { quantity, entryPrice: price, realizedPnl, increasesExposure: true, closedQuantity: closed };
+  return {
+    quantity,
+    entryPrice: price,
+    realizedPnl,
+    increasesExposure: true,
+    closedQuantity: closed,
+  };
 }
 
 /**
@@ -67,7 +91,10 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
     command.fee === undefined || command.fee === null
       ? round8(feeRate(ctx.ref, state.vipLevel, marginAsset, maker).times(quantity).times(price))
       : requireDecimal(command.fee, 'fee');
-  const order = command.orderId === undefined ? undefined : requireFillableOrder(state, command, symbol, side, positionSide, quantity);
+  const order =
+    command.orderId === undefined
+      ? undefined
+      : requireFillableOrder(state, command, symbol, side, positionSide, quantity);
 
   const key = positionKey(symbol, positionSide);
   const before = state.positions.get(key);
@@ -89,7 +116,15 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
   const leverage = leverageOf(state, symbol, ctx.ref.defaultLeverage);
   const isolatedTransfer =
     marginType === 'ISOLATED'
-      ? isolatedTransferOf(before?.isolatedWallet ?? ZERO, before?.quantity ?? ZERO, outcome, realizedPnl, fee, price, leverage)
+      ? isolatedTransferOf(
+          before?.isolatedWallet ?? ZERO,
+          before?.quantity ?? ZERO,
+          outcome,
+          realizedPnl,
+          fee,
+          price,
+          leverage,
+        )
       : ZERO;
   const event: PositionChanged = {
     type: 'PositionChanged',
@@ -107,7 +142,9 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
       positionAmt: str(outcome.quantity),
       entryPrice: str(outcome.entryPrice),
       isolatedTransfer: str(isolatedTransfer),
-      ...(order ? { orderId: order.orderId, orderRemaining: str(order.quantity.minus(quantity)) } : {}),
+      ...(order
+        ? { orderId: order.orderId, orderRemaining: str(order.quantity.minus(quantity)) }
+        : {}),
     },
   };
   if (outcome.increasesExposure) {
@@ -158,7 +195,9 @@ function requireMargin(next: AccountState, ctx: DecideContext, marginAsset: stri
       ? margin.account.availableRaw
       : (margin.assets.get(marginAsset)?.availableRaw ?? ZERO);
   if (available.isNegative()) {
-    throw new LedgerDomainError('MARGIN_INSUFFICIENT', 'Margin is insufficient.', { binanceCode: -2019 });
+    throw new LedgerDomainError('MARGIN_INSUFFICIENT', 'Margin is insufficient.', {
+      binanceCode: -2019,
+    });
   }
 }
 
@@ -179,18 +218,28 @@ function requireFillableOrder(
     });
   }
   if (order.symbol !== symbol || order.side !== side || order.positionSide !== positionSide) {
-    throw new LedgerDomainError('ORDER_MISMATCH', `the fill does not match order ${orderId}`, { field: 'orderId' });
+    throw new LedgerDomainError('ORDER_MISMATCH', `the fill does not match order ${orderId}`, {
+      field: 'orderId',
+    });
   }
   if (quantity.gt(order.quantity)) {
-    throw new LedgerDomainError('FILL_EXCEEDS_ORDER', `the fill exceeds order ${orderId}'s open quantity`, {
-      field: 'quantity',
-    });
+    throw new LedgerDomainError(
+      'FILL_EXCEEDS_ORDER',
+      `the fill exceeds order ${orderId}'s open quantity`,
+      {
+        field: 'quantity',
+      },
+    );
   }
   return order;
 }
 
 /** PlaceOrder: a margin reservation; its IM at the order price must fit the available balance (−2019). */
-export function placeOrder(command: PlaceOrder, state: AccountState, ctx: DecideContext): AccountEvent[] {
+export function placeOrder(
+  command: PlaceOrder,
+  state: AccountState,
+  ctx: DecideContext,
+): AccountEvent[] {
   requireOpened(state);
   const orderId = requireString(command.orderId, 'orderId');
   const { symbol, symbolRef } = requireSymbol(ctx.ref, command.symbol);
@@ -199,7 +248,9 @@ export function placeOrder(command: PlaceOrder, state: AccountState, ctx: Decide
   const price = requirePositive(command.price, 'price', 'INVALID_PRICE', -4001);
   const positionSide = requirePositionSide(state, command.positionSide);
   if (state.orders.has(orderId)) {
-    throw new LedgerDomainError('DUPLICATE_ORDER_ID', `order ${orderId} already exists`, { field: 'orderId' });
+    throw new LedgerDomainError('DUPLICATE_ORDER_ID', `order ${orderId} already exists`, {
+      field: 'orderId',
+    });
   }
   const event: AccountEvent = {
     type: 'OrderPlaced',
@@ -260,11 +311,17 @@ export function adjustIsolatedMargin(
       ? max(ZERO, min(position.isolatedWallet, view.isolatedMargin.minus(view.initialMargin)))
       : ZERO;
     if (amount.abs().gt(removable)) {
-      throw new LedgerDomainError('ISOLATED_BALANCE_INSUFFICIENT', 'Isolated balance insufficient.', {
-        field: 'amount',
-        binanceCode: -4051,
-      });
+      throw new LedgerDomainError(
+        'ISOLATED_BALANCE_INSUFFICIENT',
+        'Isolated balance insufficient.',
+        {
+          field: 'amount',
+          binanceCode: -4051,
+        },
+      );
     }
   }
-  return [{ type: 'IsolatedMarginAdjusted', data: { symbol, positionSide, asset, amount: str(amount) } }];
+  return [
+    { type: 'IsolatedMarginAdjusted', data: { symbol, positionSide, asset, amount: str(amount) } },
+  ];
 }

@@ -61,7 +61,12 @@ const MALFORMED: [string, unknown, string, number | undefined][] = [
 /** Positive-only amounts: zero and negatives are rejected with the command's own code. */
 const NOT_POSITIVE = ['0', '0.00000000', '-0', '-5', '-0.00000001'];
 
-function expectRejected(command: AccountCommand, code: string, field: string, binanceCode?: number): void {
+function expectRejected(
+  command: AccountCommand,
+  code: string,
+  field: string,
+  binanceCode?: number,
+): void {
   given(opened, aDeposit('100000'), aDeposit('10', 'BTC'))
     .with({ market: marketWith({ marks: { BTCUSDT: '60000' } }) })
     .when(command)
@@ -74,7 +79,13 @@ describe('decimal input', () => {
     ['Withdraw amount', (v) => withdrawCommand(v), 'amount', 'INVALID_AMOUNT', undefined],
     ['Fill quantity', (v) => aFill({ quantity: v }), 'quantity', 'INVALID_QUANTITY', -4003],
     ['Fill price', (v) => aFill({ price: v }), 'price', 'INVALID_PRICE', -4001],
-    ['PlaceOrder quantity', (v) => aPlaceOrder({ quantity: v }), 'quantity', 'INVALID_QUANTITY', -4003],
+    [
+      'PlaceOrder quantity',
+      (v) => aPlaceOrder({ quantity: v }),
+      'quantity',
+      'INVALID_QUANTITY',
+      -4003,
+    ],
     ['PlaceOrder price', (v) => aPlaceOrder({ price: v }), 'price', 'INVALID_PRICE', -4001],
   ];
 
@@ -88,8 +99,10 @@ describe('decimal input', () => {
   });
 
   describe('Fill fee (any sign: a maker rebate is negative)', () => {
-    it.each(MALFORMED.filter(([, v]) => v !== undefined && v !== null))('rejects %s', (_case, value, code, binanceCode) =>
-      expectRejected(aFill({ fee: value }), code, 'fee', binanceCode),
+    it.each(MALFORMED.filter(([, v]) => v !== undefined && v !== null))(
+      'rejects %s',
+      (_case, value, code, binanceCode) =>
+        expectRejected(aFill({ fee: value }), code, 'fee', binanceCode),
     );
     it('accepts a negative fee (a rebate) and credits it', () =>
       given(opened, aDeposit('1000'))
@@ -104,7 +117,8 @@ describe('decimal input', () => {
     it.each(MALFORMED)('rejects %s', (_case, value, code, binanceCode) =>
       expectRejected(adjustIsolatedMarginCommand('BTCUSDT', value), code, 'amount', binanceCode),
     );
-    it('rejects 0', () => expectRejected(adjustIsolatedMarginCommand('BTCUSDT', '0'), 'INVALID_AMOUNT', 'amount'));
+    it('rejects 0', () =>
+      expectRejected(adjustIsolatedMarginCommand('BTCUSDT', '0'), 'INVALID_AMOUNT', 'amount'));
   });
 
   it('accepts exactly 1e18 and exactly 8 decimals', () => {
@@ -123,11 +137,19 @@ describe('decimal input', () => {
 });
 
 describe('unknown names', () => {
-  it('rejects an unknown asset', () => expectRejected(depositCommand('1', 'DOGE'), 'UNKNOWN_ASSET', 'asset'));
+  it('rejects an unknown asset', () =>
+    expectRejected(depositCommand('1', 'DOGE'), 'UNKNOWN_ASSET', 'asset'));
   it('rejects an unknown asset on withdrawal', () =>
     expectRejected(withdrawCommand('1', 'DOGE'), 'UNKNOWN_ASSET', 'asset'));
-  it('rejects a non-string asset', () => expectRejected(depositCommand('1', 5), 'INVALID_FIELD', 'asset'));
-  it('rejects a missing asset', () => expectRejected({ type: 'Deposit', accountId: 'acc-1', asset: undefined, amount: '1' }, 'MISSING_FIELD', 'asset', -1102));
+  it('rejects a non-string asset', () =>
+    expectRejected(depositCommand('1', 5), 'INVALID_FIELD', 'asset'));
+  it('rejects a missing asset', () =>
+    expectRejected(
+      { type: 'Deposit', accountId: 'acc-1', asset: undefined, amount: '1' },
+      'MISSING_FIELD',
+      'asset',
+      -1102,
+    ));
   it.each<[string, AccountCommand]>([
     ['Fill', aFill({ symbol: 'ETHUSDT' })],
     ['PlaceOrder', aPlaceOrder({ symbol: 'ETHUSDT' })],
@@ -137,7 +159,8 @@ describe('unknown names', () => {
   ])('%s rejects an unknown symbol (−1121)', (_name, command) =>
     expectRejected(command, 'UNKNOWN_SYMBOL', 'symbol', -1121),
   );
-  it('rejects an unknown side (−1117)', () => expectRejected(aFill({ side: 'HOLD' }), 'INVALID_ENUM', 'side', -1117));
+  it('rejects an unknown side (−1117)', () =>
+    expectRejected(aFill({ side: 'HOLD' }), 'INVALID_ENUM', 'side', -1117));
   it('rejects an unknown margin type', () =>
     expectRejected(setMarginTypeCommand('BTCUSDT', 'PORTFOLIO'), 'INVALID_ENUM', 'marginType'));
   it('rejects an unknown asset mode', () =>
@@ -145,9 +168,14 @@ describe('unknown names', () => {
   it('rejects commands to an account never opened', () =>
     given().when(depositCommand('1')).thenThrows('ACCOUNT_NOT_FOUND', { field: 'accountId' }));
   it('rejects opening an account twice', () =>
-    given(opened).when({ type: 'OpenAccount', accountId: 'acc-1' }).thenThrows('ACCOUNT_EXISTS', { field: 'accountId' }));
+    given(opened)
+      .when({ type: 'OpenAccount', accountId: 'acc-1' })
+      .thenThrows('ACCOUNT_EXISTS', { field: 'accountId' }));
   it.each([-1, 10, 1.5, '1'])('rejects VIP level %p', (vipLevel) =>
-    given().when({ type: 'OpenAccount', accountId: 'acc-1', vipLevel }).thenThrows('INVALID_VIP_LEVEL', { field: 'vipLevel' }));
+    given()
+      .when({ type: 'OpenAccount', accountId: 'acc-1', vipLevel })
+      .thenThrows('INVALID_VIP_LEVEL', { field: 'vipLevel' }),
+  );
 });
 
 describe('leverage', () => {
@@ -164,12 +192,16 @@ describe('leverage', () => {
 
   it('rejects leverage above the first bracket of the symbol (BNBUSDT max 75) with −4028', () => {
     expectRejected(setLeverageCommand('BNBUSDT', 76), 'INVALID_LEVERAGE', 'leverage', -4028);
-    given(opened).when(setLeverageCommand('BNBUSDT', 75)).then([
-      { type: 'LeverageChanged', data: { symbol: 'BNBUSDT', leverage: 75, previous: 20 } },
-    ]);
+    given(opened)
+      .when(setLeverageCommand('BNBUSDT', 75))
+      .then([{ type: 'LeverageChanged', data: { symbol: 'BNBUSDT', leverage: 75, previous: 20 } }]);
   });
 
-  const tier2 = [opened, aDeposit('100000'), aPositionOpened({ positionAmt: '2', entryPrice: '60000' })];
+  const tier2 = [
+    opened,
+    aDeposit('100000'),
+    aPositionOpened({ positionAmt: '2', entryPrice: '60000' }),
+  ];
 
   it("rejects leverage above the position's bracket (notional 120,000 → tier 2, max 100) with −2027", () => {
     given(...tier2)
@@ -179,14 +211,18 @@ describe('leverage', () => {
     given(...tier2)
       .with({ market: marketWith({ marks: { BTCUSDT: '60000' } }) })
       .when(setLeverageCommand('BTCUSDT', 100))
-      .then([{ type: 'LeverageChanged', data: { symbol: 'BTCUSDT', leverage: 100, previous: 20 } }]);
+      .then([
+        { type: 'LeverageChanged', data: { symbol: 'BTCUSDT', leverage: 100, previous: 20 } },
+      ]);
   });
 
   it('reads the bracket at the mark: the same position at mark 25,000 (notional 50,000, tier 1) may use 125', () =>
     given(...tier2)
       .with({ market: marketWith({ marks: { BTCUSDT: '25000' } }) })
       .when(setLeverageCommand('BTCUSDT', 125))
-      .then([{ type: 'LeverageChanged', data: { symbol: 'BTCUSDT', leverage: 125, previous: 20 } }]));
+      .then([
+        { type: 'LeverageChanged', data: { symbol: 'BTCUSDT', leverage: 125, previous: 20 } },
+      ]));
 
   it('rejects a fill that takes the position past the bracket of its leverage (−2027, field quantity)', () =>
     given(opened, aDeposit('100000'), aLeverageChange('BTCUSDT', 125))
@@ -198,7 +234,12 @@ describe('leverage', () => {
     opened,
     aDeposit('10000'),
     aMarginTypeChange('BTCUSDT', 'ISOLATED'),
-    aPositionOpened({ positionAmt: '0.1', entryPrice: '60000', marginType: 'ISOLATED', isolatedWallet: '300' }),
+    aPositionOpened({
+      positionAmt: '0.1',
+      entryPrice: '60000',
+      marginType: 'ISOLATED',
+      isolatedWallet: '300',
+    }),
   ];
 
   it('rejects reducing the leverage of an isolated position (−4161)', () =>
@@ -209,20 +250,30 @@ describe('leverage', () => {
   it('accepts raising the leverage of an isolated position', () =>
     given(...isolated)
       .when(setLeverageCommand('BTCUSDT', 25))
-      .then([{ type: 'LeverageChanged', data: { symbol: 'BTCUSDT', leverage: 25, previous: 20 } }]));
+      .then([
+        { type: 'LeverageChanged', data: { symbol: 'BTCUSDT', leverage: 25, previous: 20 } },
+      ]));
 
   it('rejects reducing cross leverage when the IM no longer fits (−2019), accepts it when it does', () => {
-    const thin = [opened, aDeposit('400'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' })];
+    const thin = [
+      opened,
+      aDeposit('400'),
+      aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }),
+    ];
     const market = marketWith({ marks: { BTCUSDT: '60000' } });
     // IM at 20x = 300 ≤ 400; at 10x = 600 > 400.
-    given(...thin).with({ market }).when(setLeverageCommand('BTCUSDT', 10)).thenThrows('MARGIN_INSUFFICIENT', { binanceCode: -2019 });
+    given(...thin)
+      .with({ market })
+      .when(setLeverageCommand('BTCUSDT', 10))
+      .thenThrows('MARGIN_INSUFFICIENT', { binanceCode: -2019 });
     given(...thin)
       .with({ market })
       .when(setLeverageCommand('BTCUSDT', 15))
       .then([{ type: 'LeverageChanged', data: { symbol: 'BTCUSDT', leverage: 15, previous: 20 } }]);
   });
 
-  it('decides nothing when the leverage is unchanged', () => given(opened).when(setLeverageCommand('BTCUSDT', 20)).thenNothing());
+  it('decides nothing when the leverage is unchanged', () =>
+    given(opened).when(setLeverageCommand('BTCUSDT', 20)).thenNothing());
 });
 
 describe('position side (−4061)', () => {
@@ -258,39 +309,79 @@ describe('position side (−4061)', () => {
 });
 
 describe('withdrawal limit (maxWithdrawAmount, RULES §2.2 / §2.5)', () => {
-  const single = [opened, aDeposit('1000'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' })];
+  const single = [
+    opened,
+    aDeposit('1000'),
+    aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }),
+  ];
 
   it('SINGLE: available 1,000 − IM 300 = 700 may be withdrawn, 700.00000001 may not', () => {
     const market = marketWith({ marks: { BTCUSDT: '60000' } });
-    given(...single).with({ market }).when(withdrawCommand('700')).then([{ type: 'Withdrawn', data: { asset: 'USDT', amount: '700' } }]);
-    given(...single).with({ market }).when(withdrawCommand('700.00000001')).thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
+    given(...single)
+      .with({ market })
+      .when(withdrawCommand('700'))
+      .then([{ type: 'Withdrawn', data: { asset: 'USDT', amount: '700' } }]);
+    given(...single)
+      .with({ market })
+      .when(withdrawCommand('700.00000001'))
+      .thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
   });
 
   it('SINGLE: an unrealized profit counts (mark 61,000: 1,000 + 100 − 305 = 795), capped at the wallet', () => {
     const market = marketWith({ marks: { BTCUSDT: '61000' } });
-    given(...single).with({ market }).when(withdrawCommand('795')).then((events) => expect(events).toHaveLength(1));
-    given(...single).with({ market }).when(withdrawCommand('795.00000001')).thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
+    given(...single)
+      .with({ market })
+      .when(withdrawCommand('795'))
+      .then((events) => expect(events).toHaveLength(1));
+    given(...single)
+      .with({ market })
+      .when(withdrawCommand('795.00000001'))
+      .thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
     const rich = marketWith({ marks: { BTCUSDT: '80000' } });
-    given(...single).with({ market: rich }).when(withdrawCommand('1000')).then((events) => expect(events).toHaveLength(1));
-    given(...single).with({ market: rich }).when(withdrawCommand('1000.00000001')).thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
+    given(...single)
+      .with({ market: rich })
+      .when(withdrawCommand('1000'))
+      .then((events) => expect(events).toHaveLength(1));
+    given(...single)
+      .with({ market: rich })
+      .when(withdrawCommand('1000.00000001'))
+      .thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
   });
 
   it('SINGLE: an empty wallet withdraws nothing; an asset never deposited neither', () => {
-    given(opened).when(withdrawCommand('0.00000001')).thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
-    given(opened, aDeposit('5')).when(withdrawCommand('0.00000001', 'USDC')).thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
+    given(opened)
+      .when(withdrawCommand('0.00000001'))
+      .thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
+    given(opened, aDeposit('5'))
+      .when(withdrawCommand('0.00000001', 'USDC'))
+      .thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
   });
 
   it('MULTI: uni = 1,000 × 0.9999 − 300 × 1.0001 = 699.87; x = 699.87 / 0.9999 = 699.93999399…', () => {
-    const multi = [anAccountOpened({ assetMode: 'MULTI' }), aDeposit('1000'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' })];
+    const multi = [
+      anAccountOpened({ assetMode: 'MULTI' }),
+      aDeposit('1000'),
+      aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }),
+    ];
     const market = marketWith({ marks: { BTCUSDT: '60000' } });
-    given(...multi).with({ market }).when(withdrawCommand('699.93999399')).then((events) => expect(events).toHaveLength(1));
-    given(...multi).with({ market }).when(withdrawCommand('699.939994')).thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
+    given(...multi)
+      .with({ market })
+      .when(withdrawCommand('699.93999399'))
+      .then((events) => expect(events).toHaveLength(1));
+    given(...multi)
+      .with({ market })
+      .when(withdrawCommand('699.939994'))
+      .thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
   });
 
   it('MULTI: an asset never indexed counts for nothing as collateral, so all of it may be withdrawn', () => {
     const multi = [anAccountOpened({ assetMode: 'MULTI' }), aDeposit('5', 'BNB')];
-    given(...multi).when(withdrawCommand('5', 'BNB')).then([{ type: 'Withdrawn', data: { asset: 'BNB', amount: '5' } }]);
-    given(...multi).when(withdrawCommand('5.00000001', 'BNB')).thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
+    given(...multi)
+      .when(withdrawCommand('5', 'BNB'))
+      .then([{ type: 'Withdrawn', data: { asset: 'BNB', amount: '5' } }]);
+    given(...multi)
+      .when(withdrawCommand('5.00000001', 'BNB'))
+      .thenThrows('INSUFFICIENT_BALANCE', { field: 'amount' });
   });
 });
 
@@ -305,7 +396,10 @@ describe('the −2019 pre-trade check (RULES §2.6)', () => {
 
   it('counts the fee: exactly enough margin passes with fee 0 and fails with fee 0.00000001', () => {
     // IM of 0.1 at 60,000 and 20x = 300.
-    given(opened, aDeposit('300')).with({ market }).when(aFill({ quantity: '0.1', fee: '0' })).then((e) => expect(e).toHaveLength(1));
+    given(opened, aDeposit('300'))
+      .with({ market })
+      .when(aFill({ quantity: '0.1', fee: '0' }))
+      .then((e) => expect(e).toHaveLength(1));
     given(opened, aDeposit('300'))
       .with({ market })
       .when(aFill({ quantity: '0.1', fee: '0.00000001' }))
@@ -324,7 +418,11 @@ describe('the −2019 pre-trade check (RULES §2.6)', () => {
       .thenThrows('MARGIN_INSUFFICIENT', { binanceCode: -2019 }));
 
   it('never rejects a reduction or a close, even deep under water', () => {
-    const underwater = [opened, aDeposit('100'), aPositionOpened({ positionAmt: '1', entryPrice: '60000' })];
+    const underwater = [
+      opened,
+      aDeposit('100'),
+      aPositionOpened({ positionAmt: '1', entryPrice: '60000' }),
+    ];
     const crash = marketWith({ marks: { BTCUSDT: '40000' } });
     given(...underwater)
       .with({ market: crash })
@@ -352,7 +450,9 @@ describe('the −2019 pre-trade check (RULES §2.6)', () => {
 
 describe('margin type (−4046, −4047, −4048, −4168)', () => {
   it('−4046: no change', () =>
-    given(opened).when(setMarginTypeCommand('BTCUSDT', 'CROSSED')).thenThrows('NO_NEED_TO_CHANGE_MARGIN_TYPE', { field: 'marginType', binanceCode: -4046 }));
+    given(opened)
+      .when(setMarginTypeCommand('BTCUSDT', 'CROSSED'))
+      .thenThrows('NO_NEED_TO_CHANGE_MARGIN_TYPE', { field: 'marginType', binanceCode: -4046 }));
   it('−4046: no change back to ISOLATED either', () =>
     given(opened, aMarginTypeChange('BTCUSDT', 'ISOLATED'))
       .when(setMarginTypeCommand('BTCUSDT', 'ISOLATED'))
@@ -360,7 +460,10 @@ describe('margin type (−4046, −4047, −4048, −4168)', () => {
   it('−4047: open orders on the symbol', () =>
     given(opened, aDeposit('10000'), anOrderPlaced())
       .when(setMarginTypeCommand('BTCUSDT', 'ISOLATED'))
-      .thenThrows('MARGIN_TYPE_CHANGE_WITH_OPEN_ORDERS', { field: 'marginType', binanceCode: -4047 }));
+      .thenThrows('MARGIN_TYPE_CHANGE_WITH_OPEN_ORDERS', {
+        field: 'marginType',
+        binanceCode: -4047,
+      }));
   it('−4048: a position on the symbol', () =>
     given(opened, aDeposit('10000'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }))
       .when(setMarginTypeCommand('BTCUSDT', 'ISOLATED'))
@@ -372,33 +475,53 @@ describe('margin type (−4046, −4047, −4048, −4168)', () => {
   it('−4168: ISOLATED in Multi-Assets Mode', () =>
     given(opened, anAssetModeChange('MULTI'))
       .when(setMarginTypeCommand('BTCUSDT', 'ISOLATED'))
-      .thenThrows('JOINT_MARGIN_REJECT_WITH_ISOLATED', { field: 'marginType', binanceCode: -4168 }));
+      .thenThrows('JOINT_MARGIN_REJECT_WITH_ISOLATED', {
+        field: 'marginType',
+        binanceCode: -4168,
+      }));
 });
 
 describe('position mode (−4059, −4067, −4068)', () => {
   it('−4059: no change', () =>
-    given(opened).when(setPositionModeCommand('ONE_WAY')).thenThrows('NO_NEED_TO_CHANGE_POSITION_SIDE', { field: 'positionMode', binanceCode: -4059 }));
+    given(opened)
+      .when(setPositionModeCommand('ONE_WAY'))
+      .thenThrows('NO_NEED_TO_CHANGE_POSITION_SIDE', {
+        field: 'positionMode',
+        binanceCode: -4059,
+      }));
   it('−4067: open orders', () =>
     given(opened, aDeposit('10000'), anOrderPlaced())
       .when(setPositionModeCommand('HEDGE'))
-      .thenThrows('POSITION_MODE_CHANGE_WITH_OPEN_ORDERS', { field: 'positionMode', binanceCode: -4067 }));
+      .thenThrows('POSITION_MODE_CHANGE_WITH_OPEN_ORDERS', {
+        field: 'positionMode',
+        binanceCode: -4067,
+      }));
   it('−4068: a position', () =>
     given(opened, aDeposit('10000'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }))
       .when(setPositionModeCommand('HEDGE'))
-      .thenThrows('POSITION_MODE_CHANGE_WITH_POSITION', { field: 'positionMode', binanceCode: -4068 }));
+      .thenThrows('POSITION_MODE_CHANGE_WITH_POSITION', {
+        field: 'positionMode',
+        binanceCode: -4068,
+      }));
   it('accepts a change with nothing open', () =>
-    given(opened).when(setPositionModeCommand('HEDGE')).then([{ type: 'PositionModeChanged', data: { from: 'ONE_WAY', to: 'HEDGE' } }]));
+    given(opened)
+      .when(setPositionModeCommand('HEDGE'))
+      .then([{ type: 'PositionModeChanged', data: { from: 'ONE_WAY', to: 'HEDGE' } }]));
 });
 
 describe('orders', () => {
   it('CancelOrder of an unknown order: −2011', () =>
-    given(opened).when(cancelOrderCommand('nope')).thenThrows('UNKNOWN_ORDER', { field: 'orderId', binanceCode: -2011 }));
+    given(opened)
+      .when(cancelOrderCommand('nope'))
+      .thenThrows('UNKNOWN_ORDER', { field: 'orderId', binanceCode: -2011 }));
   it('CancelOrder of a known order', () =>
     given(opened, aDeposit('10000'), anOrderPlaced())
       .when(cancelOrderCommand('o-1'))
       .then([{ type: 'OrderCanceled', data: { orderId: 'o-1', reason: 'USER' } }]));
   it('a Fill naming an unknown order: −2013', () =>
-    given(opened, aDeposit('10000')).when(aFill({ orderId: 'nope' })).thenThrows('UNKNOWN_ORDER', { field: 'orderId', binanceCode: -2013 }));
+    given(opened, aDeposit('10000'))
+      .when(aFill({ orderId: 'nope' }))
+      .thenThrows('UNKNOWN_ORDER', { field: 'orderId', binanceCode: -2013 }));
   it('a Fill larger than the order', () =>
     given(opened, aDeposit('10000'), anOrderPlaced({ quantity: '0.01' }))
       .when(aFill({ orderId: 'o-1', quantity: '0.02', price: '50000' }))
@@ -408,7 +531,9 @@ describe('orders', () => {
       .when(aFill({ orderId: 'o-1', side: 'SELL', price: '50000' }))
       .thenThrows('ORDER_MISMATCH', { field: 'orderId' }));
   it('a duplicate order id', () =>
-    given(opened, aDeposit('10000'), anOrderPlaced()).when(aPlaceOrder()).thenThrows('DUPLICATE_ORDER_ID', { field: 'orderId' }));
+    given(opened, aDeposit('10000'), anOrderPlaced())
+      .when(aPlaceOrder())
+      .thenThrows('DUPLICATE_ORDER_ID', { field: 'orderId' }));
 });
 
 describe('isolated margin adjustments (RULES §2.3)', () => {
@@ -416,7 +541,12 @@ describe('isolated margin adjustments (RULES §2.3)', () => {
     opened,
     aDeposit('1000'),
     aMarginTypeChange('BTCUSDT', 'ISOLATED'),
-    aPositionOpened({ positionAmt: '0.1', entryPrice: '60000', marginType: 'ISOLATED', isolatedWallet: '300' }),
+    aPositionOpened({
+      positionAmt: '0.1',
+      entryPrice: '60000',
+      marginType: 'ISOLATED',
+      isolatedWallet: '300',
+    }),
   ];
   const market = marketWith({ marks: { BTCUSDT: '60000' } });
   it('rejects an adjustment with no isolated position', () =>
@@ -424,9 +554,15 @@ describe('isolated margin adjustments (RULES §2.3)', () => {
       .when(adjustIsolatedMarginCommand('BTCUSDT', '10'))
       .thenThrows('NO_ISOLATED_POSITION', { field: 'symbol' }));
   it('rejects adding more than the cross pool has available (−4050)', () =>
-    given(...iso).with({ market }).when(adjustIsolatedMarginCommand('BTCUSDT', '1000.00000001')).thenThrows('CROSS_BALANCE_INSUFFICIENT', { field: 'amount', binanceCode: -4050 }));
+    given(...iso)
+      .with({ market })
+      .when(adjustIsolatedMarginCommand('BTCUSDT', '1000.00000001'))
+      .thenThrows('CROSS_BALANCE_INSUFFICIENT', { field: 'amount', binanceCode: -4050 }));
   it('rejects removing more than isolated margin − IM (−4051)', () =>
-    given(...iso).with({ market }).when(adjustIsolatedMarginCommand('BTCUSDT', '-0.00000001')).thenThrows('ISOLATED_BALANCE_INSUFFICIENT', { field: 'amount', binanceCode: -4051 }));
+    given(...iso)
+      .with({ market })
+      .when(adjustIsolatedMarginCommand('BTCUSDT', '-0.00000001'))
+      .thenThrows('ISOLATED_BALANCE_INSUFFICIENT', { field: 'amount', binanceCode: -4051 }));
 });
 
 describe('Single → Multi is not the only direction the asset-mode checks run in', () => {

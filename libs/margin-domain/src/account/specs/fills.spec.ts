@@ -5,7 +5,14 @@
  * without their own row use VIP 0), rounded 8 dp HALF_UP. Expected events are written out field by field from
  * RULES' arithmetic, never copied from the decider's output.
  */
-import { aDeposit, aFill, aPositionOpened, anAccountOpened, given, marketWith } from '@ledger/testing';
+import {
+  aDeposit,
+  aFill,
+  aPositionOpened,
+  anAccountOpened,
+  given,
+  marketWith,
+} from '@ledger/testing';
 
 import type { PositionChanged } from '../account.events';
 
@@ -58,7 +65,9 @@ describe('Fill (RULES §2.6)', () => {
         .when(aFill({ quantity: '0.2', price: '60001', fee: '0' }))
         .then((events, after) => {
           const entry = '60000.66666666666666666666666666666666667';
-          expect(events).toEqual([changed({ quantity: '0.2', price: '60001', positionAmt: '0.3', entryPrice: entry })]);
+          expect(events).toEqual([
+            changed({ quantity: '0.2', price: '60001', positionAmt: '0.3', entryPrice: entry }),
+          ]);
           expect(after.positions.get('BTCUSDT')?.entryPrice.toFixed()).toBe(entry);
           expect(after.positions.get('BTCUSDT')?.entryPrice.toFixed()).not.toBe('60000.66666667');
         }));
@@ -67,8 +76,22 @@ describe('Fill (RULES §2.6)', () => {
       const bnb = (d: Partial<PositionChanged['data']>) => changed({ symbol: 'BNBUSDT', ...d });
       given(...funded, aPositionOpened({ symbol: 'BNBUSDT', positionAmt: '1', entryPrice: '3' }))
         .when(aFill({ symbol: 'BNBUSDT', quantity: '2', price: '4', fee: '0' }))
-        .then([bnb({ quantity: '2', price: '4', positionAmt: '3', entryPrice: '3.666666666666666666666666666666666666667' })]);
-      given(...funded, aPositionOpened({ symbol: 'BNBUSDT', positionAmt: '3', entryPrice: '3.666666666666666666666666666666666666667' }))
+        .then([
+          bnb({
+            quantity: '2',
+            price: '4',
+            positionAmt: '3',
+            entryPrice: '3.666666666666666666666666666666666666667',
+          }),
+        ]);
+      given(
+        ...funded,
+        aPositionOpened({
+          symbol: 'BNBUSDT',
+          positionAmt: '3',
+          entryPrice: '3.666666666666666666666666666666666666667',
+        }),
+      )
         .when(aFill({ symbol: 'BNBUSDT', side: 'SELL', quantity: '1', price: '4', fee: '0' }))
         .then([
           bnb({
@@ -83,9 +106,18 @@ describe('Fill (RULES §2.6)', () => {
     });
 
     it('increases a short the same way', () =>
-      given(...funded, aPositionOpened({ positionAmt: '-1', entryPrice: '100' , symbol: 'BNBUSDT' }))
+      given(...funded, aPositionOpened({ positionAmt: '-1', entryPrice: '100', symbol: 'BNBUSDT' }))
         .when(aFill({ symbol: 'BNBUSDT', side: 'SELL', quantity: '1', price: '101', fee: '0' }))
-        .then([changed({ symbol: 'BNBUSDT', side: 'SELL', quantity: '1', price: '101', positionAmt: '-2', entryPrice: '100.5' })]));
+        .then([
+          changed({
+            symbol: 'BNBUSDT',
+            side: 'SELL',
+            quantity: '1',
+            price: '101',
+            positionAmt: '-2',
+            entryPrice: '100.5',
+          }),
+        ]));
   });
 
   describe('reduce', () => {
@@ -94,7 +126,13 @@ describe('Fill (RULES §2.6)', () => {
         .when(aFill({ side: 'SELL', quantity: '0.1', price: '61000', fee: '0' }))
         .then((events, after) => {
           expect(events).toEqual([
-            changed({ side: 'SELL', price: '61000', realizedPnl: '100', positionAmt: '0.2', entryPrice: '60000' }),
+            changed({
+              side: 'SELL',
+              price: '61000',
+              realizedPnl: '100',
+              positionAmt: '0.2',
+              entryPrice: '60000',
+            }),
           ]);
           expect(after.wallets.get('USDT')?.toFixed()).toBe('100100');
         }));
@@ -102,15 +140,43 @@ describe('Fill (RULES §2.6)', () => {
     it('a short reduced at a higher price realizes −100', () =>
       given(...funded, aPositionOpened({ positionAmt: '-0.3', entryPrice: '60000' }))
         .when(aFill({ side: 'BUY', quantity: '0.1', price: '61000', fee: '0' }))
-        .then([changed({ side: 'BUY', price: '61000', realizedPnl: '-100', positionAmt: '-0.2', entryPrice: '60000' })]));
+        .then([
+          changed({
+            side: 'BUY',
+            price: '61000',
+            realizedPnl: '-100',
+            positionAmt: '-0.2',
+            entryPrice: '60000',
+          }),
+        ]));
 
     it('rounds realized PnL 8 dp HALF_UP: 0.5 × 0.00000001 = 0.000000005 → 0.00000001 (and −0.00000001 for a short)', () => {
       given(...funded, aPositionOpened({ symbol: 'BNBUSDT', positionAmt: '1', entryPrice: '10' }))
-        .when(aFill({ symbol: 'BNBUSDT', side: 'SELL', quantity: '0.5', price: '10.00000001', fee: '0' }))
-        .then((events) => expect((events[0] as PositionChanged).data.realizedPnl).toBe('0.00000001'));
+        .when(
+          aFill({
+            symbol: 'BNBUSDT',
+            side: 'SELL',
+            quantity: '0.5',
+            price: '10.00000001',
+            fee: '0',
+          }),
+        )
+        .then((events) =>
+          expect((events[0] as PositionChanged).data.realizedPnl).toBe('0.00000001'),
+        );
       given(...funded, aPositionOpened({ symbol: 'BNBUSDT', positionAmt: '-1', entryPrice: '10' }))
-        .when(aFill({ symbol: 'BNBUSDT', side: 'BUY', quantity: '0.5', price: '10.00000001', fee: '0' }))
-        .then((events) => expect((events[0] as PositionChanged).data.realizedPnl).toBe('-0.00000001'));
+        .when(
+          aFill({
+            symbol: 'BNBUSDT',
+            side: 'BUY',
+            quantity: '0.5',
+            price: '10.00000001',
+            fee: '0',
+          }),
+        )
+        .then((events) =>
+          expect((events[0] as PositionChanged).data.realizedPnl).toBe('-0.00000001'),
+        );
     });
   });
 
@@ -120,7 +186,14 @@ describe('Fill (RULES §2.6)', () => {
         .when(aFill({ side: 'SELL', quantity: '0.1', price: '59000' }))
         .then((events, after) => {
           expect(events).toEqual([
-            changed({ side: 'SELL', price: '59000', fee: '2.95', realizedPnl: '-100', positionAmt: '0', entryPrice: '0' }),
+            changed({
+              side: 'SELL',
+              price: '59000',
+              fee: '2.95',
+              realizedPnl: '-100',
+              positionAmt: '0',
+              entryPrice: '0',
+            }),
           ]);
           expect(after.positions.has('BTCUSDT')).toBe(false);
           expect(after.wallets.get('USDT')?.toFixed()).toBe('99897.05');
@@ -133,30 +206,63 @@ describe('Fill (RULES §2.6)', () => {
         .with({ market: marketWith({ marks: { BTCUSDT: '61000' } }) })
         .when(aFill({ side: 'SELL', quantity: '0.3', price: '61000', fee: '0' }))
         .then([
-          changed({ side: 'SELL', quantity: '0.3', price: '61000', realizedPnl: '100', positionAmt: '-0.2', entryPrice: '61000' }),
+          changed({
+            side: 'SELL',
+            quantity: '0.3',
+            price: '61000',
+            realizedPnl: '100',
+            positionAmt: '-0.2',
+            entryPrice: '61000',
+          }),
         ]));
   });
 
   describe('hedge mode', () => {
     const hedge = [anAccountOpened({ positionMode: 'HEDGE' }), aDeposit('100000')];
     it('keeps LONG and SHORT apart: a SELL on SHORT opens a short beside the long', () =>
-      given(...hedge, aPositionOpened({ positionAmt: '0.1', entryPrice: '60000', positionSide: 'LONG' }))
+      given(
+        ...hedge,
+        aPositionOpened({ positionAmt: '0.1', entryPrice: '60000', positionSide: 'LONG' }),
+      )
         .when(aFill({ side: 'SELL', quantity: '0.2', positionSide: 'SHORT', fee: '0' }))
         .then((events, after) => {
-          expect(events).toEqual([changed({ side: 'SELL', quantity: '0.2', positionSide: 'SHORT', positionAmt: '-0.2' })]);
+          expect(events).toEqual([
+            changed({ side: 'SELL', quantity: '0.2', positionSide: 'SHORT', positionAmt: '-0.2' }),
+          ]);
           expect([...after.positions.keys()].sort()).toEqual(['BTCUSDT:LONG', 'BTCUSDT:SHORT']);
         }));
     it('a SELL on LONG reduces the long side', () =>
-      given(...hedge, aPositionOpened({ positionAmt: '0.3', entryPrice: '60000', positionSide: 'LONG' }))
-        .when(aFill({ side: 'SELL', quantity: '0.1', price: '59000', positionSide: 'LONG', fee: '0' }))
+      given(
+        ...hedge,
+        aPositionOpened({ positionAmt: '0.3', entryPrice: '60000', positionSide: 'LONG' }),
+      )
+        .when(
+          aFill({ side: 'SELL', quantity: '0.1', price: '59000', positionSide: 'LONG', fee: '0' }),
+        )
         .then([
-          changed({ side: 'SELL', price: '59000', positionSide: 'LONG', realizedPnl: '-100', positionAmt: '0.2' }),
+          changed({
+            side: 'SELL',
+            price: '59000',
+            positionSide: 'LONG',
+            realizedPnl: '-100',
+            positionAmt: '0.2',
+          }),
         ]));
   });
 
   describe('fills of a placed order', () => {
     it('records the order and what remains of it; a full fill removes the order', () => {
-      const order = { type: 'OrderPlaced' as const, data: { orderId: 'o-7', symbol: 'BTCUSDT', side: 'BUY' as const, positionSide: 'BOTH' as const, quantity: '0.3', price: '60000' } };
+      const order = {
+        type: 'OrderPlaced' as const,
+        data: {
+          orderId: 'o-7',
+          symbol: 'BTCUSDT',
+          side: 'BUY' as const,
+          positionSide: 'BOTH' as const,
+          quantity: '0.3',
+          price: '60000',
+        },
+      };
       given(...funded, order)
         .when(aFill({ orderId: 'o-7', quantity: '0.1', fee: '0' }))
         .then((events, after) => {

@@ -64,7 +64,12 @@ describe('SettleAccountFunding (RULES §5)', () => {
     given(
       ...funded,
       aMarginTypeChange('BTCUSDT', 'ISOLATED'),
-      aPositionOpened({ positionAmt: '0.5', entryPrice: '60000', marginType: 'ISOLATED', isolatedWallet: '600' }),
+      aPositionOpened({
+        positionAmt: '0.5',
+        entryPrice: '60000',
+        marginType: 'ISOLATED',
+        isolatedWallet: '600',
+      }),
     )
       .with({ market: at('61000') })
       .when(settleFundingCommand('BTCUSDT', '0.0001'))
@@ -77,11 +82,16 @@ describe('SettleAccountFunding (RULES §5)', () => {
       }));
 
   it('a USDC contract settles in USDC', () =>
-    given(...funded, aPositionOpened({ symbol: 'BTCUSDC', positionAmt: '0.5', entryPrice: '60000' }))
+    given(
+      ...funded,
+      aPositionOpened({ symbol: 'BTCUSDC', positionAmt: '0.5', entryPrice: '60000' }),
+    )
       .with({ market: marketWith({ marks: { BTCUSDC: '60000' } }) })
       .when(settleFundingCommand('BTCUSDC', '0.0001'))
       .then((events, after) => {
-        expect(events).toEqual([funding({ symbol: 'BTCUSDC', asset: 'USDC', markPrice: '60000', amount: '-3' })]);
+        expect(events).toEqual([
+          funding({ symbol: 'BTCUSDC', asset: 'USDC', markPrice: '60000', amount: '-3' }),
+        ]);
         expect(after.wallets.get('USDC')?.toFixed()).toBe('-3');
       }));
 

@@ -18,11 +18,21 @@ import {
 
 import type { PositionChanged } from '../account.events';
 
-const setup = [anAccountOpened(), aDeposit('1000'), aMarginTypeChange('BTCUSDT', 'ISOLATED'), aLeverageChange('BTCUSDT', 10)];
+const setup = [
+  anAccountOpened(),
+  aDeposit('1000'),
+  aMarginTypeChange('BTCUSDT', 'ISOLATED'),
+  aLeverageChange('BTCUSDT', 10),
+];
 /** 0.1 BTCUSDT @ 60,000 at 10x: 600 moved in at open, 400 left in the cross wallet. */
 const withPosition = [
   ...setup,
-  aPositionOpened({ positionAmt: '0.1', entryPrice: '60000', marginType: 'ISOLATED', isolatedWallet: '600' }),
+  aPositionOpened({
+    positionAmt: '0.1',
+    entryPrice: '60000',
+    marginType: 'ISOLATED',
+    isolatedWallet: '600',
+  }),
 ];
 const data = (events: unknown[]) => (events[0] as PositionChanged).data;
 
@@ -31,7 +41,11 @@ describe('isolated fills', () => {
     given(...setup)
       .when(aFill({ quantity: '0.1', price: '60000' }))
       .then((events, after) => {
-        expect(data(events)).toMatchObject({ marginType: 'ISOLATED', isolatedTransfer: '600', fee: '3' });
+        expect(data(events)).toMatchObject({
+          marginType: 'ISOLATED',
+          isolatedTransfer: '600',
+          fee: '3',
+        });
         expect(after.wallets.get('USDT')?.toFixed()).toBe('400');
         expect(after.positions.get('BTCUSDT')?.isolatedWallet.toFixed()).toBe('597');
       }));
@@ -49,7 +63,11 @@ describe('isolated fills', () => {
     given(...withPosition)
       .when(aFill({ side: 'SELL', quantity: '0.05', price: '62000', fee: '0' }))
       .then((events, after) => {
-        expect(data(events)).toMatchObject({ realizedPnl: '100', isolatedTransfer: '-350', positionAmt: '0.05' });
+        expect(data(events)).toMatchObject({
+          realizedPnl: '100',
+          isolatedTransfer: '-350',
+          positionAmt: '0.05',
+        });
         expect(after.positions.get('BTCUSDT')?.isolatedWallet.toFixed()).toBe('350');
         expect(after.wallets.get('USDT')?.toFixed()).toBe('750');
       }));
@@ -58,7 +76,11 @@ describe('isolated fills', () => {
     given(...withPosition)
       .when(aFill({ side: 'SELL', quantity: '0.1', price: '58000', fee: '0' }))
       .then((events, after) => {
-        expect(data(events)).toMatchObject({ realizedPnl: '-200', isolatedTransfer: '-400', positionAmt: '0' });
+        expect(data(events)).toMatchObject({
+          realizedPnl: '-200',
+          isolatedTransfer: '-400',
+          positionAmt: '0',
+        });
         expect(after.positions.size).toBe(0);
         expect(after.wallets.get('USDT')?.toFixed()).toBe('800');
       }));
@@ -77,7 +99,11 @@ describe('isolated fills', () => {
       .when(aFill({ side: 'SELL', quantity: '0.15', price: '61000', fee: '0' }))
       .then((events, after) => {
         // wallet 600 + 100 realized = 700 released, 305 moved in: net transfer −395.
-        expect(data(events)).toMatchObject({ realizedPnl: '100', positionAmt: '-0.05', isolatedTransfer: '-395' });
+        expect(data(events)).toMatchObject({
+          realizedPnl: '100',
+          positionAmt: '-0.05',
+          isolatedTransfer: '-395',
+        });
         expect(after.positions.get('BTCUSDT')?.isolatedWallet.toFixed()).toBe('305');
         expect(after.wallets.get('USDT')?.toFixed()).toBe('795');
       }));
@@ -92,7 +118,10 @@ describe('AdjustIsolatedMargin', () => {
       .when(adjustIsolatedMarginCommand('BTCUSDT', '400'))
       .then((events, after) => {
         expect(events).toEqual([
-          { type: 'IsolatedMarginAdjusted', data: { symbol: 'BTCUSDT', positionSide: 'BOTH', asset: 'USDT', amount: '400' } },
+          {
+            type: 'IsolatedMarginAdjusted',
+            data: { symbol: 'BTCUSDT', positionSide: 'BOTH', asset: 'USDT', amount: '400' },
+          },
         ]);
         expect(after.wallets.get('USDT')?.toFixed()).toBe('0');
         expect(after.positions.get('BTCUSDT')?.isolatedWallet.toFixed()).toBe('1000');
@@ -110,7 +139,10 @@ describe('AdjustIsolatedMargin', () => {
       .when(adjustIsolatedMarginCommand('BTCUSDT', '-90'))
       .then((events, after) => {
         expect(events).toEqual([
-          { type: 'IsolatedMarginAdjusted', data: { symbol: 'BTCUSDT', positionSide: 'BOTH', asset: 'USDT', amount: '-90' } },
+          {
+            type: 'IsolatedMarginAdjusted',
+            data: { symbol: 'BTCUSDT', positionSide: 'BOTH', asset: 'USDT', amount: '-90' },
+          },
         ]);
         expect(after.wallets.get('USDT')?.toFixed()).toBe('490');
         expect(after.positions.get('BTCUSDT')?.isolatedWallet.toFixed()).toBe('510');
@@ -124,7 +156,10 @@ describe('AdjustIsolatedMargin', () => {
   it('removes at most the isolated wallet even when the profit is larger', () => {
     const moon = marketWith({ marks: { BTCUSDT: '120000' } });
     // isolated margin 600 + 6,000 − IM 1,200 = 5,400, but the wallet holds 600.
-    given(...withPosition).with({ market: moon }).when(adjustIsolatedMarginCommand('BTCUSDT', '-600')).then((e) => expect(e).toHaveLength(1));
+    given(...withPosition)
+      .with({ market: moon })
+      .when(adjustIsolatedMarginCommand('BTCUSDT', '-600'))
+      .then((e) => expect(e).toHaveLength(1));
     given(...withPosition)
       .with({ market: moon })
       .when(adjustIsolatedMarginCommand('BTCUSDT', '-600.00000001'))

@@ -20,7 +20,10 @@ import {
 import type { AutoExchange } from '../../account/account.commands';
 import type { AutoExchangeExecuted } from '../../account/account.events';
 
-const autoExchange = (asset: string, trigger: AutoExchange['trigger'] = 'THRESHOLD'): AutoExchange => ({
+const autoExchange = (
+  asset: string,
+  trigger: AutoExchange['trigger'] = 'THRESHOLD',
+): AutoExchange => ({
   type: 'AutoExchange',
   accountId: 'acc-1',
   asset,
@@ -67,10 +70,16 @@ describe('the seed example (RULES §3.3)', () => {
       }));
 
   it('the same balances at VIP 2 (threshold −10,000, LTV 0.2564 < 0.995) trigger nothing', () =>
-    given(...seed(2)).with({ market: btcAt50k }).when(autoExchange('USDC')).thenNothing());
+    given(...seed(2))
+      .with({ market: btcAt50k })
+      .when(autoExchange('USDC'))
+      .thenNothing());
 
   it('a stale LTV command at VIP 2 decides nothing either', () =>
-    given(...seed(2)).with({ market: btcAt50k }).when(autoExchange('USDC', 'LTV')).thenNothing());
+    given(...seed(2))
+      .with({ market: btcAt50k })
+      .when(autoExchange('USDC', 'LTV'))
+      .thenNothing());
 
   it('a SINGLE account never auto-exchanges', () =>
     given(anAccountOpened({ vipLevel: 1 }), aDeposit('0.4', 'BTC'), aWithdrawal('5000', 'USDC'))
@@ -89,7 +98,12 @@ describe('proportional legs (RULES §3.2 "according to the proportion of each as
   ];
   const market = marketWith({ assetIndexes: { BTC: btcIndex('50000'), USDT: FLAT_USD } });
   const legs = (events: unknown[]) =>
-    (events[0] as AutoExchangeExecuted).data.legs.map((l) => [l.asset, l.qty, l.usdValueAtIndex, l.credited]);
+    (events[0] as AutoExchangeExecuted).data.legs.map((l) => [
+      l.asset,
+      l.qty,
+      l.usdValueAtIndex,
+      l.credited,
+    ]);
 
   it('INDEX (default): shares 3,000 : 5,000 → USDT 1,875, BTC 3,125 USD → 0.06410257 BTC; USDC ends +0.0002875', () =>
     given(...balances)
@@ -128,7 +142,10 @@ describe('proportional legs (RULES §3.2 "according to the proportion of each as
     aWithdrawal(deficit, 'USDC'),
   ];
   const ethMarket = marketWith({
-    assetIndexes: { USDT: FLAT_USD, ETH: { index: '2000', bidBuffer: '0.1', askBuffer: '0.1', autoExchangeBidBuffer: '0.5' } },
+    assetIndexes: {
+      USDT: FLAT_USD,
+      ETH: { index: '2000', bidBuffer: '0.1', askBuffer: '0.1', autoExchangeBidBuffer: '0.5' },
+    },
   });
 
   it('INDEX, deficit 1,800: ETH’s share (2/3 → 1,200 USD, 1.2 ETH) is capped at 1 ETH and the rest spills to USDT (800)', () =>
@@ -146,7 +163,10 @@ describe('proportional legs (RULES §3.2 "according to the proportion of each as
 
   it('AUTO_EXCHANGE, deficit 1,800: shares 1,000 : 1,000 → 900 each, nothing capped', () =>
     given(...capped('1800'))
-      .with({ market: ethMarket, ref: withOverrides({ 'autoExchange.proportion': 'AUTO_EXCHANGE' }) })
+      .with({
+        market: ethMarket,
+        ref: withOverrides({ 'autoExchange.proportion': 'AUTO_EXCHANGE' }),
+      })
       .when(autoExchange('USDC', 'LIQUIDATION'))
       .then((events) =>
         expect(legs(events)).toEqual([
@@ -170,7 +190,10 @@ describe('proportional legs (RULES §3.2 "according to the proportion of each as
       }));
 
   it('the same balances with a stale LTV command: LTV 1,800 / 2,000 = 0.9 < 0.995, nothing', () =>
-    given(...capped('1800')).with({ market: ethMarket }).when(autoExchange('USDC', 'LTV')).thenNothing());
+    given(...capped('1800'))
+      .with({ market: ethMarket })
+      .when(autoExchange('USDC', 'LTV'))
+      .thenNothing());
 
   it('an asset never indexed (BNB) is not sold: it counts for nothing', () =>
     given(...capped('1800'), aDeposit('10', 'BNB'))
@@ -189,7 +212,11 @@ describe('proportional legs (RULES §3.2 "according to the proportion of each as
       aDeposit('2000', 'USDT'),
       aWithdrawal('0.1', 'BTC'),
     )
-      .with({ market: marketWith({ assetIndexes: { BTC: btcIndex('50000'), USDT: FLAT_USD, BNFCR: FLAT_USD } }) })
+      .with({
+        market: marketWith({
+          assetIndexes: { BTC: btcIndex('50000'), USDT: FLAT_USD, BNFCR: FLAT_USD },
+        }),
+      })
       .when(autoExchange('BTC'))
       .then((events, after) => {
         expect(legs(events)).toEqual([

@@ -25,7 +25,11 @@ const liquidate: Liquidate = { type: 'Liquidate', accountId: 'acc-1' };
 const types = (events: AccountEvent[]) => events.map((e) => e.type);
 
 describe('SINGLE cross pool (RULES §2.2: marginBalance ≤ MM)', () => {
-  const pool = [anAccountOpened(), aDeposit('1000'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' })];
+  const pool = [
+    anAccountOpened(),
+    aDeposit('1000'),
+    aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }),
+  ];
 
   it('at mark 50,000 (MB 0 ≤ MM 20) closes the position at the mark; the pool ends at 0', () =>
     given(...pool)
@@ -58,7 +62,10 @@ describe('SINGLE cross pool (RULES §2.2: marginBalance ≤ MM)', () => {
       }));
 
   it('above the LP (5,000 / 0.0996 = 50,200.80…): at 50,300, MB 30 > MM 20.12 → nothing', () =>
-    given(...pool).with({ market: marketWith({ marks: { BTCUSDT: '50300' } }) }).when(liquidate).thenNothing());
+    given(...pool)
+      .with({ market: marketWith({ marks: { BTCUSDT: '50300' } }) })
+      .when(liquidate)
+      .thenNothing());
 
   it('the boundary is inclusive: WB 20,160, long 1 @ 60,000, mark 40,000 → MB = MM = 160 liquidates; one unit more does not', () => {
     const market = marketWith({ marks: { BTCUSDT: '40000' } });
@@ -66,17 +73,33 @@ describe('SINGLE cross pool (RULES §2.2: marginBalance ≤ MM)', () => {
     given(anAccountOpened(), aDeposit('20160'), position)
       .with({ market })
       .when(liquidate)
-      .then((events) => expect(types(events)).toEqual(['LiquidationTriggered', 'PositionLiquidated']));
-    given(anAccountOpened(), aDeposit('20160.00000001'), position).with({ market }).when(liquidate).thenNothing();
+      .then((events) =>
+        expect(types(events)).toEqual(['LiquidationTriggered', 'PositionLiquidated']),
+      );
+    given(anAccountOpened(), aDeposit('20160.00000001'), position)
+      .with({ market })
+      .when(liquidate)
+      .thenNothing();
   });
 
   it('a gap: WB 500 at mark 50,000 realizes −1,000; the insurance fund covers 500 and the pool is 0', () =>
-    given(anAccountOpened(), aDeposit('500'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }))
+    given(
+      anAccountOpened(),
+      aDeposit('500'),
+      aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }),
+    )
       .with({ market: marketWith({ marks: { BTCUSDT: '50000' } }) })
       .when(liquidate)
       .then((events, after) => {
-        expect(types(events)).toEqual(['LiquidationTriggered', 'PositionLiquidated', 'InsuranceFundCovered']);
-        expect(events[2]).toEqual({ type: 'InsuranceFundCovered', data: { asset: 'USDT', amount: '500' } });
+        expect(types(events)).toEqual([
+          'LiquidationTriggered',
+          'PositionLiquidated',
+          'InsuranceFundCovered',
+        ]);
+        expect(events[2]).toEqual({
+          type: 'InsuranceFundCovered',
+          data: { asset: 'USDT', amount: '500' },
+        });
         expect(after.wallets.get('USDT')?.toFixed()).toBe('0');
       }));
 
@@ -91,8 +114,15 @@ describe('SINGLE cross pool (RULES §2.2: marginBalance ≤ MM)', () => {
       .with({ market: marketWith({ marks: { BTCUSDT: '50000', BTCUSDC: '50000' } }) })
       .when(liquidate)
       .then((events, after) => {
-        expect(types(events)).toEqual(['LiquidationTriggered', 'OrderCanceled', 'PositionLiquidated']);
-        expect(events[1]).toEqual({ type: 'OrderCanceled', data: { orderId: 'usdt-order', reason: 'LIQUIDATION' } });
+        expect(types(events)).toEqual([
+          'LiquidationTriggered',
+          'OrderCanceled',
+          'PositionLiquidated',
+        ]);
+        expect(events[1]).toEqual({
+          type: 'OrderCanceled',
+          data: { orderId: 'usdt-order', reason: 'LIQUIDATION' },
+        });
         expect([...after.positions.keys()]).toEqual(['BTCUSDC']);
         expect([...after.orders.keys()]).toEqual(['usdc-order']);
       }));
@@ -106,7 +136,10 @@ describe('SINGLE cross pool (RULES §2.2: marginBalance ≤ MM)', () => {
       aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }),
       aPositionOpened({ symbol: 'BNBUSDT', positionAmt: '10', entryPrice: '600' }),
     )
-      .with({ ref: bankruptcy, market: marketWith({ marks: { BTCUSDT: '52000', BNBUSDT: '576.3' } }) })
+      .with({
+        ref: bankruptcy,
+        market: marketWith({ marks: { BTCUSDT: '52000', BNBUSDT: '576.3' } }),
+      })
       .when(liquidate)
       .then((events, after) => {
         expect(events[0]).toEqual({
@@ -119,14 +152,19 @@ describe('SINGLE cross pool (RULES §2.2: marginBalance ≤ MM)', () => {
         expect(wb?.gte(0)).toBe(true);
         expect(wb?.lte('0.00000002')).toBe(true);
         // BTC share −37 × 20.8 / 49.615 = −15.511438… → price 52,155.114380…, realized −784.48856193 (at the mark: −800).
-        const btc = closes.find((e) => e.type === 'PositionLiquidated' && e.data.symbol === 'BTCUSDT');
+        const btc = closes.find(
+          (e) => e.type === 'PositionLiquidated' && e.data.symbol === 'BTCUSDT',
+        );
         expect(btc?.type === 'PositionLiquidated' && btc.data.realizedPnl).toBe('-784.48856193');
       });
   });
 
   it('BANKRUPTCY for a single position: mark 50,100, MB 10 → closes at 50,000 and the pool is exactly 0', () =>
     given(...pool)
-      .with({ ref: withOverrides({ 'liquidation.closePrice': 'BANKRUPTCY' }), market: marketWith({ marks: { BTCUSDT: '50100' } }) })
+      .with({
+        ref: withOverrides({ 'liquidation.closePrice': 'BANKRUPTCY' }),
+        market: marketWith({ marks: { BTCUSDT: '50100' } }),
+      })
       .when(liquidate)
       .then((events, after) => {
         expect(events[1]?.type === 'PositionLiquidated' && events[1].data.price).toBe('50000');
@@ -137,13 +175,22 @@ describe('SINGLE cross pool (RULES §2.2: marginBalance ≤ MM)', () => {
     const fee = withOverrides({
       'symbols.BTCUSDT': { ...withOverrides({}).symbols.BTCUSDT, liquidationFeeRate: '0.01' },
     });
-    given(anAccountOpened(), aDeposit('5000'), aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }))
+    given(
+      anAccountOpened(),
+      aDeposit('5000'),
+      aPositionOpened({ positionAmt: '0.1', entryPrice: '60000' }),
+    )
       .with({ ref: fee, market: marketWith({ marks: { BTCUSDT: '10000' } }) })
       .when(liquidate)
       .then((events, after) => {
         // realized 0.1 × (10,000 − 60,000) = −5,000; fee 0.01 × 1,000 = 10; pool −10 → insurance 10.
-        expect(events[1]?.type === 'PositionLiquidated' && events[1].data.liquidationFee).toBe('10');
-        expect(events[2]).toEqual({ type: 'InsuranceFundCovered', data: { asset: 'USDT', amount: '10' } });
+        expect(events[1]?.type === 'PositionLiquidated' && events[1].data.liquidationFee).toBe(
+          '10',
+        );
+        expect(events[2]).toEqual({
+          type: 'InsuranceFundCovered',
+          data: { asset: 'USDT', amount: '10' },
+        });
         expect(after.wallets.get('USDT')?.toFixed()).toBe('0');
       });
   });
@@ -154,7 +201,12 @@ describe('SINGLE isolated (RULES §2.3: isolatedMargin ≤ MM)', () => {
     anAccountOpened(),
     aDeposit('1000'),
     aMarginTypeChange('BTCUSDT', 'ISOLATED'),
-    aPositionOpened({ positionAmt: '0.1', entryPrice: '60000', marginType: 'ISOLATED', isolatedWallet: '300' }),
+    aPositionOpened({
+      positionAmt: '0.1',
+      entryPrice: '60000',
+      marginType: 'ISOLATED',
+      isolatedWallet: '300',
+    }),
   ];
 
   it('at mark 57,000 (isolated margin 0 ≤ MM 22.8) closes the position alone; the cross wallet keeps its 700', () =>
@@ -164,7 +216,13 @@ describe('SINGLE isolated (RULES §2.3: isolatedMargin ≤ MM)', () => {
       .then((events, after) => {
         expect(events[0]).toEqual({
           type: 'LiquidationTriggered',
-          data: { scope: 'ISOLATED', symbol: 'BTCUSDT', positionSide: 'BOTH', marginBalance: '0', maintMargin: '22.8' },
+          data: {
+            scope: 'ISOLATED',
+            symbol: 'BTCUSDT',
+            positionSide: 'BOTH',
+            marginBalance: '0',
+            maintMargin: '22.8',
+          },
         });
         expect(events[1]).toMatchObject({
           type: 'PositionLiquidated',
@@ -179,14 +237,24 @@ describe('SINGLE isolated (RULES §2.3: isolatedMargin ≤ MM)', () => {
       .with({ market: marketWith({ marks: { BTCUSDT: '56000' } }) })
       .when(liquidate)
       .then((events, after) => {
-        expect(types(events)).toEqual(['LiquidationTriggered', 'PositionLiquidated', 'InsuranceFundCovered']);
+        expect(types(events)).toEqual([
+          'LiquidationTriggered',
+          'PositionLiquidated',
+          'InsuranceFundCovered',
+        ]);
         expect(events[1]).toMatchObject({ data: { isolatedRelease: '-100' } });
-        expect(events[2]).toEqual({ type: 'InsuranceFundCovered', data: { asset: 'USDT', amount: '100' } });
+        expect(events[2]).toEqual({
+          type: 'InsuranceFundCovered',
+          data: { asset: 'USDT', amount: '100' },
+        });
         expect(after.wallets.get('USDT')?.toFixed()).toBe('700');
       }));
 
   it('at 58,000 (isolated margin 100 > MM 23.2): nothing', () =>
-    given(...iso).with({ market: marketWith({ marks: { BTCUSDT: '58000' } }) }).when(liquidate).thenNothing());
+    given(...iso)
+      .with({ market: marketWith({ marks: { BTCUSDT: '58000' } }) })
+      .when(liquidate)
+      .thenNothing());
 });
 
 describe('MULTI account (RULES §2.5: account MM ≥ equity, or equity ≤ 0)', () => {
@@ -197,7 +265,10 @@ describe('MULTI account (RULES §2.5: account MM ≥ equity, or equity ≤ 0)', 
   ];
 
   it('at 50,500: equity 1,000 − 950 × 1.0001 = 49.905 > MM 20.20202 → nothing', () =>
-    given(...multi).with({ market: marketWith({ marks: { BTCUSDT: '50500' } }) }).when(liquidate).thenNothing());
+    given(...multi)
+      .with({ market: marketWith({ marks: { BTCUSDT: '50500' } }) })
+      .when(liquidate)
+      .thenNothing());
 
   it('at 50,100: equity 9.901 ≤ MM 20.042004 → the account is liquidated; USDT −990 is left for auto-exchange', () => {
     const market = marketWith({ marks: { BTCUSDT: '50100' } });
@@ -209,7 +280,10 @@ describe('MULTI account (RULES §2.5: account MM ≥ equity, or equity ≤ 0)', 
           type: 'LiquidationTriggered',
           data: { scope: 'ACCOUNT', marginBalance: '9.901', maintMargin: '20.042004' },
         });
-        expect(events[1]).toMatchObject({ type: 'PositionLiquidated', data: { price: '50100', realizedPnl: '-990' } });
+        expect(events[1]).toMatchObject({
+          type: 'PositionLiquidated',
+          data: { price: '50100', realizedPnl: '-990' },
+        });
         expect(events).toHaveLength(2);
         expect(after.wallets.get('USDT')?.toFixed()).toBe('-990');
         expect(assessRisk(after, market, withOverrides({}), true)).toEqual([
@@ -219,24 +293,40 @@ describe('MULTI account (RULES §2.5: account MM ≥ equity, or equity ≤ 0)', 
   });
 
   it('the auto-exchange after liquidation sells 990 USDC for the USDT deficit', () =>
-    given(anAccountOpened({ assetMode: 'MULTI' }), aDeposit('1000', 'USDC'), { type: 'Withdrawn', data: { asset: 'USDT', amount: '990' } })
+    given(anAccountOpened({ assetMode: 'MULTI' }), aDeposit('1000', 'USDC'), {
+      type: 'Withdrawn',
+      data: { asset: 'USDT', amount: '990' },
+    })
       .when({ type: 'AutoExchange', accountId: 'acc-1', asset: 'USDT', trigger: 'LIQUIDATION' })
       .then((events, after) => {
         expect(events).toHaveLength(1);
         expect(events[0]).toMatchObject({
           type: 'AutoExchangeExecuted',
-          data: { trigger: 'LIQUIDATION', negAsset: 'USDT', legs: [{ asset: 'USDC', qty: '990', credited: '990' }] },
+          data: {
+            trigger: 'LIQUIDATION',
+            negAsset: 'USDT',
+            legs: [{ asset: 'USDC', qty: '990', credited: '990' }],
+          },
         });
         expect(after.wallets.get('USDT')?.toFixed()).toBe('0');
         expect(after.wallets.get('USDC')?.toFixed()).toBe('10');
       }));
 
   it('cancels every open order of the account', () =>
-    given(...multi, anOrderPlaced({ orderId: 'a', symbol: 'BNBUSDT', price: '1' }), anOrderPlaced({ orderId: 'b', symbol: 'BTCUSDC', price: '1' }))
+    given(
+      ...multi,
+      anOrderPlaced({ orderId: 'a', symbol: 'BNBUSDT', price: '1' }),
+      anOrderPlaced({ orderId: 'b', symbol: 'BTCUSDC', price: '1' }),
+    )
       .with({ market: marketWith({ marks: { BTCUSDT: '50100' } }) })
       .when(liquidate)
       .then((events, after) => {
-        expect(types(events)).toEqual(['LiquidationTriggered', 'OrderCanceled', 'OrderCanceled', 'PositionLiquidated']);
+        expect(types(events)).toEqual([
+          'LiquidationTriggered',
+          'OrderCanceled',
+          'OrderCanceled',
+          'PositionLiquidated',
+        ]);
         expect(after.orders.size).toBe(0);
       }));
 });
@@ -244,5 +334,6 @@ describe('MULTI account (RULES §2.5: account MM ≥ equity, or equity ≤ 0)', 
 describe('Liquidate re-checks its trigger', () => {
   it('an account with no positions decides nothing', () =>
     given(anAccountOpened(), aDeposit('1')).when(liquidate).thenNothing());
-  it('an account never opened is rejected', () => given().when(liquidate).thenThrows('ACCOUNT_NOT_FOUND'));
+  it('an account never opened is rejected', () =>
+    given().when(liquidate).thenThrows('ACCOUNT_NOT_FOUND'));
 });
