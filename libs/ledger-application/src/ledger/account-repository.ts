@@ -77,6 +77,12 @@ export class AccountRepository {
     return cached && cached.version >= minVersion ? cached : undefined;
   }
 
+  /** Caches a fold unless the cache already holds the same or a later version (a background warm-up). */
+  rememberIfNewer(accountId: string, loaded: LoadedAccount): void {
+    const cached = this.cache.get(accountId);
+    if (!cached || cached.version < loaded.version) this.cache.set(accountId, loaded);
+  }
+
   remember(accountId: string, state: AccountState, version: number, lastAt: string): void {
     this.cache.set(accountId, { state, version, lastAt });
   }

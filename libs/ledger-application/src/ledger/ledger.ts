@@ -35,6 +35,7 @@ import { ACCOUNT_COMMAND_NAMES, checkCommandShape } from '../commands/command-sc
 import { AccountRepository } from './account-repository';
 import { normalizeTime } from './time';
 import { KeyedQueue } from './keyed-queue';
+import { foldAllAccounts } from '../tools/account-folds';
 import { ReferenceDataRegistry } from './reference-data-registry';
 import {
   ASSET_INDEX_STREAM,
@@ -129,6 +130,7 @@ export class Ledger {
   private readonly streamTimes = new Map<string, { version: number; at: string }>();
   private readonly clock: () => Date;
   private readonly accountQueue = new KeyedQueue();
+  private warmUp: Promise<void> = Promise.resolve();
   private saga: RiskSaga | undefined;
   private readonly groupCommit: GroupCommitAppender | undefined;
   private marginHistory: MarginHistoryProjection | undefined;
@@ -152,9 +154,12 @@ export class Ledger {
   static async open(options: LedgerOptions): Promise<Ledger> {
     const ledger = new Ledger(options.store, options);
     await ledger.loadMarketAndReferenceData();
-    if (options.projection)
+    if (options.projection) {
       await ledger.riskIndex.loadFromProjections(options.store, ledger.references.latest());
-    else await ledger.riskIndex.load(options.store, ledger.accounts, ledger.references.latest());
+      // The index is ready at once; the account cache warms in the background (a fold of the account streams),
+      // so price-tick re-checks stop costing a round trip per account once it is done.
+      ledger.warmUp = ledger.warmAccountCache();
+    } else await ledger.riskIndex.load(options.store, ledger.accounts, ledger.references.latest());
     if (options.riskSaga ?? true) {
       ledger.saga = new RiskSaga(ledger, options.logger ?? console);
       await ledger.saga.start();
@@ -171,7 +176,25 @@ export class Ledger {
     return this.saga?.metrics;
   }
 
+  /** Resolves when the background warm-up of the account cache is done (at once when there is none). */
+  whenWarm(): Promise<void> {
+    return this.warmUp;
+  }
+
+  private async warmAccountCache(): Promise<void> {
+    try {
+      for (const [id, loaded] of await foldAllAccounts(this.store))
+        this.accounts.rememberIfNewer(id, loaded);
+    } catch (error) {
+      (this.options.logger ?? console).warn(
+        'account cache warm-up failed; accounts load on demand',
+        error,
+      );
+    }
+  }
+
   async close(): Promise<void> {
+    await this.warmUp;
     await this.saga?.stop();
     await this.marginHistory?.stop();
   }
