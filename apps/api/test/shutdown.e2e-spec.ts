@@ -199,7 +199,12 @@ describe('graceful shutdown', () => {
     const ledgerAgain = restarted.get<Ledger>(LEDGER);
     await ledgerAgain.settle();
     await restarted.get(EventBusPump).waitUntilCaughtUp();
-    const caughtUp = await checkpoints();
+    // Checkpoints are stored after each batch's commit; give the last store a bounded moment (never skipped).
+    let caughtUp = await checkpoints();
+    for (let i = 0; i < 100 && Object.values(caughtUp).some((c) => c !== String(head)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      caughtUp = await checkpoints();
+    }
     for (const consumer of ['event-bus', 'margin-history', 'risk-saga'])
       expect(caughtUp[consumer]).toBe(String(head));
     const rows = await scalar('SELECT count(*)::text AS v FROM margin_history');
