@@ -26,7 +26,6 @@ import {
   decideMarket,
   emptyMarketState,
   evolve,
-  initialAccountState,
   parseReferenceData,
   resolveFundingSettlement,
 } from '@ledger/margin-domain';
@@ -35,6 +34,7 @@ import { ACCOUNT_COMMAND_NAMES, checkCommandShape } from '../commands/command-sc
 import { AccountRepository } from './account-repository';
 import { normalizeTime } from './time';
 import { KeyedQueue } from './keyed-queue';
+import { readAllBatches } from './read-all-batches';
 import { foldAllAccounts } from '../tools/account-folds';
 import { ReferenceDataRegistry } from './reference-data-registry';
 import {
@@ -247,14 +247,9 @@ export class Ledger {
 
   private async readAllOf(prefixes: string[]): Promise<RecordedEvent[]> {
     const out: RecordedEvent[] = [];
-    let after = null;
-    for (;;) {
-      const batch = await this.store.readAll({ after, limit: 5000, streamPrefixes: prefixes });
-      const last = batch[batch.length - 1];
-      if (!last) return out;
+    for await (const batch of readAllBatches(this.store, { streamPrefixes: prefixes }))
       out.push(...batch);
-      after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-    }
+    return out;
   }
 
   private applyMarketOrReference(e: RecordedEvent): void {
@@ -584,10 +579,6 @@ export class Ledger {
 
   async accountState(accountId: string): Promise<AccountState> {
     return (await this.accounts.load(accountId)).state;
-  }
-
-  initialState(accountId: string): AccountState {
-    return initialAccountState(accountId);
   }
 }
 

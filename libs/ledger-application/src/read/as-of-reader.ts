@@ -1,3 +1,4 @@
+import { checkpointOf } from '@ledger/event-store';
 import type { Checkpoint, EventStore, JsonObject, RecordedEvent } from '@ledger/event-store';
 import type { AccountView, MarketEvent, ReferenceData } from '@ledger/margin-domain';
 import {
@@ -9,6 +10,7 @@ import {
 import type { AccountRepository } from '../ledger/account-repository';
 import { MARKET_STREAM_PREFIXES, accountStream } from '../ledger/streams';
 import { normalizeTime } from '../ledger/time';
+import { readAllBatches } from '../ledger/read-all-batches';
 
 /** A point in the past: an ISO time (inclusive) or a global position (inclusive). ARCHITECTURE "Time". */
 export type AsOf = { time: string } | { position: bigint };
@@ -107,16 +109,15 @@ export class MarketLog {
     // The head first: whatever is at or below it is visible now and stays the only history there.
     const head = await store.headCheckpoint();
     let cursor = this.cursor;
-    for (;;) {
-      const batch = await store.readAll({
-        after: cursor,
-        limit: 5000,
-        streamPrefixes: MARKET_STREAM_PREFIXES,
-      });
-      for (const e of batch) this.addRecorded(e);
-      const last = batch[batch.length - 1];
-      if (last) cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-      if (batch.length < 5000) break;
+    const batches = readAllBatches(store, {
+      after: cursor,
+      streamPrefixes: MARKET_STREAM_PREFIXES,
+    });
+    for await (const batch of batches) {
+      for (const e of batch) {
+        this.addRecorded(e);
+        cursor = checkpointOf(e);
+      }
     }
     this.advance(cursor);
     this.advance(head);

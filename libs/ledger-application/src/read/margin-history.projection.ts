@@ -5,7 +5,7 @@ import type {
   Subscription,
   Transaction,
 } from '@ledger/event-store';
-import { compareCheckpoints } from '@ledger/event-store';
+import { checkpointOf, compareCheckpoints } from '@ledger/event-store';
 import type { AccountState, MarketEvent, MarketState, ReferenceData } from '@ledger/margin-domain';
 import {
   applyMarketEvent,
@@ -17,6 +17,7 @@ import {
 } from '@ledger/margin-domain';
 import { toAccountEvent } from '../ledger/account-repository';
 import { accountIdOf } from '../ledger/streams';
+import { readAllBatches } from '../ledger/read-all-batches';
 
 export const MARGIN_HISTORY_CONSUMER = 'margin-history';
 
@@ -109,20 +110,10 @@ async function readUpTo(
   until: Checkpoint,
   onBatch: (events: RecordedEvent[]) => Promise<void> | void,
 ): Promise<void> {
-  let after: Checkpoint | null = null;
-  for (;;) {
-    const batch = await store.readAll({ after, limit: 5000 });
-    const inRange = batch.filter(
-      (e) =>
-        compareCheckpoints(
-          { transactionId: e.transactionId, globalPosition: e.globalPosition },
-          until,
-        ) <= 0,
-    );
+  for await (const batch of readAllBatches(store)) {
+    const inRange = batch.filter((e) => compareCheckpoints(checkpointOf(e), until) <= 0);
     if (inRange.length > 0) await onBatch(inRange);
-    const last = batch[batch.length - 1];
-    if (!last || inRange.length < batch.length || batch.length < 5000) return;
-    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
+    if (inRange.length < batch.length) return;
   }
 }
 

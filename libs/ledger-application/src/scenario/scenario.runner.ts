@@ -1,9 +1,11 @@
 import type { Checkpoint, RecordedEvent } from '@ledger/event-store';
+import { checkpointOf } from '@ledger/event-store';
 import type { ReferenceData } from '@ledger/margin-domain';
 import { LedgerDomainError, loadReferenceDataSpec } from '@ledger/margin-domain';
 import type { Ledger } from '../ledger/ledger';
 import { readShippedReferenceData } from '../ledger/shipped-reference-data';
 import { accountIdOf } from '../ledger/streams';
+import { readAllBatches } from '../ledger/read-all-batches';
 import { compareFields, matches } from './scenario.compare';
 import type {
   CommandStep,
@@ -80,15 +82,14 @@ interface EventLog {
 
 async function readNew(ledger: Ledger, log: EventLog): Promise<RecordedEvent[]> {
   const out: RecordedEvent[] = [];
-  for (;;) {
-    const batch = await ledger.store.readAll({ after: log.cursor, limit: 5000 });
-    const last = batch[batch.length - 1];
-    if (!last) return out;
+  for await (const batch of readAllBatches(ledger.store, { after: log.cursor })) {
     out.push(...batch);
-    log.cursor = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-    for (const e of batch)
+    for (const e of batch) {
+      log.cursor = checkpointOf(e);
       if (e.globalPosition > log.maxPosition) log.maxPosition = e.globalPosition;
+    }
   }
+  return out;
 }
 
 /** The step's own events and everything they caused (derived command ids, causation chain). */

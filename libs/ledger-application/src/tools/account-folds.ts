@@ -1,8 +1,9 @@
-import type { EventStore, RecordedEvent } from '@ledger/event-store';
+import type { EventStore } from '@ledger/event-store';
 import { initialAccountState } from '@ledger/margin-domain';
 import type { LoadedAccount } from '../ledger/account-repository';
 import { foldTail } from '../ledger/account-repository';
 import { ACCOUNT_STREAM_PREFIX, accountIdOf } from '../ledger/streams';
+import { readAllBatches } from '../ledger/read-all-batches';
 
 export interface FoldProgress {
   events: number;
@@ -18,16 +19,8 @@ export async function foldAllAccounts(
   const head = await store.headCheckpoint();
   const total = Number(head?.globalPosition ?? 0n);
   const accounts = new Map<string, LoadedAccount>();
-  let after = null;
   let count = 0;
-  for (;;) {
-    const batch: RecordedEvent[] = await store.readAll({
-      after,
-      limit: 5000,
-      streamPrefixes: [ACCOUNT_STREAM_PREFIX],
-    });
-    const last = batch[batch.length - 1];
-    if (!last) break;
+  for await (const batch of readAllBatches(store, { streamPrefixes: [ACCOUNT_STREAM_PREFIX] })) {
     for (const e of batch) {
       const id = accountIdOf(e.streamId);
       if (id === undefined) continue;
@@ -40,7 +33,6 @@ export async function foldAllAccounts(
     }
     count += batch.length;
     onProgress?.({ events: count, total });
-    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
   }
   return accounts;
 }

@@ -3,6 +3,7 @@ import { ConcurrencyError } from '@ledger/event-store';
 import { accountStateToJson } from '@ledger/margin-domain';
 import { foldTail } from '../ledger/account-repository';
 import { accountIdOf } from '../ledger/streams';
+import { readAllBatches } from '../ledger/read-all-batches';
 import { initialAccountState } from '@ledger/margin-domain';
 
 /** One line of `ledger export`: an event as stored (JSON Lines; positions as strings). */
@@ -24,14 +25,7 @@ export async function* exportEvents(
     for (const e of await store.readStream(streamId)) yield toExported(e);
     return;
   }
-  let after = null;
-  for (;;) {
-    const batch = await store.readAll({ after, limit: 5000 });
-    const last = batch[batch.length - 1];
-    if (!last) return;
-    for (const e of batch) yield toExported(e);
-    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
-  }
+  for await (const batch of readAllBatches(store)) for (const e of batch) yield toExported(e);
 }
 
 function toExported(e: RecordedEvent): ExportedEvent {

@@ -11,6 +11,7 @@ import { toAccountEvent } from '../ledger/account-repository';
 import { MARKET_STREAM_PREFIXES, accountStream } from '../ledger/streams';
 import type { AsOf } from '../read/as-of-reader';
 import { normalizeTime } from '../ledger/time';
+import { readAllBatches } from '../ledger/read-all-batches';
 import { evolve } from '@ledger/margin-domain';
 
 export interface ReplayStep {
@@ -37,17 +38,8 @@ export async function replayAccount(
         : e.globalPosition <= limit.position;
   const accountEvents = (await store.readStream(accountStream(accountId))).filter(included);
   const marketEvents: RecordedEvent[] = [];
-  let after = null;
-  for (;;) {
-    const batch = await store.readAll({
-      after,
-      limit: 5000,
-      streamPrefixes: MARKET_STREAM_PREFIXES,
-    });
-    const last = batch[batch.length - 1];
-    if (!last) break;
+  for await (const batch of readAllBatches(store, { streamPrefixes: MARKET_STREAM_PREFIXES })) {
     marketEvents.push(...batch.filter(included));
-    after = { transactionId: last.transactionId, globalPosition: last.globalPosition };
   }
   const market = emptyMarketState();
   let ref: ReferenceData | undefined;
