@@ -128,15 +128,8 @@ export class SqlEventStore implements EventStore {
               events,
               options,
             );
-            if (row.r_status === 'conflict') {
-              fast[i] = {
-                ok: false,
-                error: new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version),
-              };
-            } else {
-              if (row.r_status === 'appended') fastAppended = true;
-              fast[i] = { ok: true, result: toAppendResult(row, row.r_status === 'duplicate') };
-            }
+            fast[i] = outcomeOfRow(streamId, options, row);
+            if (row.r_status === 'appended') fastAppended = true;
           }
         });
         for (const i of valid) outcomes[i] = fast[i];
@@ -166,22 +159,8 @@ export class SqlEventStore implements EventStore {
                 options,
               );
               await tx.query(RELEASE);
-              if (row.r_status === 'conflict') {
-                outcomes[i] = {
-                  ok: false,
-                  error: new ConcurrencyError(
-                    streamId,
-                    options.expectedVersion,
-                    row.r_last_version,
-                  ),
-                };
-              } else {
-                if (row.r_status === 'appended') appended = true;
-                outcomes[i] = {
-                  ok: true,
-                  result: toAppendResult(row, row.r_status === 'duplicate'),
-                };
-              }
+              outcomes[i] = outcomeOfRow(streamId, options, row);
+              if (row.r_status === 'appended') appended = true;
             } catch (error) {
               await tx.query(ROLLBACK_TO);
               await tx.query(RELEASE);
@@ -469,4 +448,15 @@ function assertAppendable(streamId: string, events: EventToAppend[], options: Ap
 function isCommandIdRace(error: unknown): boolean {
   const e = error as { code?: unknown; constraint?: unknown } | null;
   return e?.code === '23505' && e.constraint === 'command_ids_pkey';
+}
+
+/** A batch request's outcome from its `ledger_append` row: a version conflict is an error, the rest a result. */
+function outcomeOfRow(streamId: string, options: AppendOptions, row: AppendRow): AppendOutcome {
+  if (row.r_status === 'conflict') {
+    return {
+      ok: false,
+      error: new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version),
+    };
+  }
+  return { ok: true, result: toAppendResult(row, row.r_status === 'duplicate') };
 }
