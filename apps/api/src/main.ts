@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { ConsoleLogger, Logger } from '@nestjs/common';
+import { DataDirLockedError } from '@ledger/event-store';
 import { parseApiKeysConfig } from '@ledger/ledger-application';
 import { apiConfigFromEnv, describeDatabase } from './api.config';
 import { createApp } from './app.factory';
@@ -46,6 +47,10 @@ async function bootstrap(): Promise<void> {
 }
 
 bootstrap().catch((error: unknown) => {
-  console.error('the API failed to start:', error);
+  // A refused embedded database names its holder: the message is the whole story, no stack.
+  console.error(
+    'the API failed to start:',
+    error instanceof DataDirLockedError ? error.message : error,
+  );
   process.exit(1);
 });

@@ -262,6 +262,7 @@ describe('HTTP API endpoints', () => {
     });
     expect(settled.statusCode).toBe(200);
     expect(settled.json().events).toEqual([
+      expect.objectContaining({ type: 'FundingSettlementRecorded', streamId: 'funding-BTCUSDT' }),
       expect.objectContaining({ type: 'FundingSettled', streamId: 'account-a1' }),
     ]);
   });

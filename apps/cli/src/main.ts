@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Command } from 'commander';
+import { DataDirLockedError } from '@ledger/event-store';
 import { LedgerDomainError } from '@ledger/margin-domain';
 import { scenarioRun } from './commands/scenario-run';
 import { stateCommand } from './commands/state';
@@ -133,6 +134,8 @@ export function runCli(argv: string[] = process.argv): Promise<void> {
     .then(() => undefined)
     .catch((error: unknown) => {
       if (error instanceof LedgerDomainError) console.error(`${error.code}: ${error.message}`);
+      else if (error instanceof DataDirLockedError)
+        console.error(`DATABASE_IN_USE: ${error.message}`);
       else console.error(error);
       process.exitCode = 2;
     });

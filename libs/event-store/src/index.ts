@@ -8,5 +8,7 @@ export { UpcasterRegistry } from './upcaster-registry';
 export { GroupCommitAppender } from './group-commit';
 export type { GroupCommitOptions } from './group-commit';
 export { openDatabase } from './database/open-database';
+export { DATA_DIR_LOCK_FILE, DataDirLockedError } from './database/data-dir-lock';
+export type { DataDirLockHolder } from './database/data-dir-lock';
 export type { LedgerDatabase, MigrationClass, OpenDatabaseOptions } from './database/open-database';
 export * from './nest';

@@ -238,10 +238,14 @@ describe('ledger apply under SIGKILL', () => {
       const ack = acks.get(c.commandId);
       if (!ack) continue;
       if (c.input.command === 'SettleFunding') {
+        // Its record (under its own id) and one payment per recorded holder (`<id>:funding:<account>`).
         const paid = rows
-          .filter((r) => r.command_id.startsWith(`${c.commandId}:funding:`))
+          .filter(
+            (r) =>
+              r.command_id === c.commandId || r.command_id.startsWith(`${c.commandId}:funding:`),
+          )
           .reduce((sum, r) => sum + Number(r.n), 0);
-        // A retried settlement may find fewer holders (one was liquidated meanwhile), never pay one twice.
+        // A retried settlement pays the recorded holders only; one liquidated meanwhile gets nothing, none twice.
         if (ack.ok && paid < (ack.events ?? 0))
           lost.push(`${c.commandId}: acked ${ack.events}, stored ${paid}`);
         continue;

@@ -28,11 +28,21 @@ import {
 } from '../src';
 import { SHARED_EXAMPLES_DIR } from './scenario-files';
 
+/**
+ * Every event of the database, once the last one written is visible: the global read stops below the cluster-wide
+ * xmin, so while another suite on the server holds a transaction open it would return a prefix (a CI flake).
+ */
 async function exported(db: TestDatabase): Promise<ExportedEvent[]> {
+  const [last] = await db.store.query<{ p: string | null }>(
+    'SELECT max(global_position)::text AS p FROM events',
+  );
+  if (last?.p) while (!(await db.store.isVisible(BigInt(last.p)))) await pause(5);
   const out: ExportedEvent[] = [];
   for await (const e of exportEvents(db.store)) out.push(e);
   return out;
 }
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const withoutPosition = (events: ExportedEvent[]) =>
   events.map(({ globalPosition: _p, ...rest }) => rest);
@@ -121,7 +131,14 @@ describe('audit tools', () => {
       await expect(importEvents(target.store, conflicting)).rejects.toBeInstanceOf(
         ImportConflictError,
       );
-      const gapped = events.filter((_, i) => i !== firstHalf.length + 1);
+      // Drop an event of the second half that has a successor in its stream: the file then has a version gap.
+      const dropped = events.findIndex(
+        (e, i) =>
+          i >= firstHalf.length &&
+          events.some((later, j) => j > i && later.streamId === e.streamId),
+      );
+      expect(dropped).toBeGreaterThanOrEqual(firstHalf.length);
+      const gapped = events.filter((_, i) => i !== dropped);
       await expect(importEvents(target.store, gapped)).rejects.toThrow(/expects version/);
       expect(await exported(target)).toHaveLength(firstHalf.length);
     } finally {

@@ -5,6 +5,8 @@ import { DataSource, type MigrationInterface } from 'typeorm';
 
 import type { EventStore, Upcaster } from '../event-store';
 import { PgliteSession } from '../pglite/pglite-session';
+import type { DataDirLock } from './data-dir-lock';
+import { acquireDataDirLock } from './data-dir-lock';
 import { pgliteDriverFor } from '../pglite/pglite-typeorm-pool';
 import { PostgresSession } from '../postgres/postgres-session';
 import { SqlEventStore } from '../sql-event-store';
@@ -104,10 +106,18 @@ async function openPglite(
   // Loaded on demand: the PostgreSQL path never pays for the WASM module.
   const { PGlite } = await import('@electric-sql/pglite');
   const inMemory = options.dataDir === undefined || options.dataDir === 'memory://';
-  if (!inMemory && options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const pglite = inMemory
-    ? await PGlite.create()
-    : await PGlite.create({ dataDir: options.dataDir });
+  let lock: DataDirLock | undefined;
+  if (!inMemory && options.dataDir) {
+    await mkdir(options.dataDir, { recursive: true });
+    // Before PGlite reads a byte: a second opener of the folder would lose writes (data-dir-lock.ts).
+    lock = acquireDataDirLock(options.dataDir);
+  }
+  const pglite = await (
+    inMemory ? PGlite.create() : PGlite.create({ dataDir: options.dataDir })
+  ).catch((error: unknown) => {
+    lock?.release();
+    throw error;
+  });
   const session = new PgliteSession(pglite);
   const dataSource = new DataSource({
     type: 'postgres',
@@ -123,12 +133,17 @@ async function openPglite(
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await pglite.close();
+    lock?.release();
     throw error;
   }
   const store = new SqlEventStore(session, upcasters, async () => {
-    await dataSource.destroy();
-    await session.close();
-    await pglite.close();
+    try {
+      await dataSource.destroy();
+      await session.close();
+      await pglite.close();
+    } finally {
+      lock?.release();
+    }
   });
   return ledgerDatabase('pglite', store, dataSource);
 }

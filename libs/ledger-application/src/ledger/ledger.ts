@@ -14,10 +14,12 @@ import type {
   AccountView,
   MarketEvent,
   MarketState,
+  MarketView,
   ReferenceData,
 } from '@ledger/margin-domain';
 import {
   ACCOUNT_EVENT_SCHEMA_VERSION,
+  D,
   LedgerDomainError,
   accountView,
   applyMarketEvent,
@@ -42,8 +44,12 @@ import {
   MARKET_STREAM_PREFIXES,
   REFERENCE_DATA_STREAM,
   accountStream,
+  fundingSettlementStream,
+  isMarketStream,
   marketStream,
 } from './streams';
+import type { FundingSettlementRecord } from './funding-settlement';
+import { FUNDING_SETTLEMENT_RECORDED, decodeFundingSettlement } from './funding-settlement';
 import { RiskIndex } from '../saga/risk-index';
 import { RiskSaga } from '../saga/risk-saga';
 import { AsOfReader, MarketLog } from '../read/as-of-reader';
@@ -102,6 +108,11 @@ export interface LedgerOptions {
   riskSaga?: boolean;
   /** Run the async margin-history projection (default: when the SQL projection is on). */
   marginHistory?: boolean;
+  /**
+   * With the SQL projection: fold every account stream in the background after opening, so price-tick re-checks
+   * need no round trip per account (default true). One-shot tools turn it off: they read what they need.
+   */
+  warmAccountCache?: boolean;
   logger?: Pick<Console, 'warn' | 'error'>;
   /**
    * Group commit for account commands: concurrent commands to different accounts share one transaction (one WAL
@@ -158,7 +169,7 @@ export class Ledger {
       await ledger.riskIndex.loadFromProjections(options.store, ledger.references.latest());
       // The index is ready at once; the account cache warms in the background (a fold of the account streams),
       // so price-tick re-checks stop costing a round trip per account once it is done.
-      ledger.warmUp = ledger.warmAccountCache();
+      if (options.warmAccountCache ?? true) ledger.warmUp = ledger.warmAccountCache();
     } else await ledger.riskIndex.load(options.store, ledger.accounts, ledger.references.latest());
     if (options.riskSaga ?? true) {
       ledger.saga = new RiskSaga(ledger, options.logger ?? console);
@@ -270,7 +281,8 @@ export class Ledger {
   async execute(input: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
     const { command, ...fields } = input;
     const name = checkCommandShape(fields, command);
-    const prior = await this.priorOutcome(meta.commandId);
+    // A settlement answers its own retries: it may have to finish paying the accounts it recorded.
+    const prior = name === 'SettleFunding' ? null : await this.priorOutcome(meta.commandId);
     if (prior) return prior;
     const at = normalizeTime(meta.at ?? this.clock().toISOString());
     if (meta.at === undefined) meta = { ...meta, atIsFloor: true };
@@ -285,13 +297,17 @@ export class Ledger {
   executeAccount(
     command: AccountCommand,
     given: CommandMeta & { at: string },
+    market: MarketView = this.market,
   ): Promise<CommandOutcome> {
-    return this.accountQueue.run(command.accountId, () => this.executeAccountNow(command, given));
+    return this.accountQueue.run(command.accountId, () =>
+      this.executeAccountNow(command, given, market),
+    );
   }
 
   private async executeAccountNow(
     command: AccountCommand,
     given: CommandMeta & { at: string },
+    market: MarketView,
   ): Promise<CommandOutcome> {
     const stream = accountStream(command.accountId);
     for (let attempt = 1; ; attempt++) {
@@ -300,7 +316,7 @@ export class Ledger {
       if (loaded.lastAt !== undefined && meta.at < loaded.lastAt)
         throw atBeforeStreamTime(stream, meta.at, loaded.lastAt);
       const ref = this.references.at(meta.at);
-      const events = decide(command, loaded.state, { ref, market: this.market });
+      const events = decide(command, loaded.state, { ref, market });
       if (events.length === 0) return { commandId: meta.commandId, duplicate: false, events: [] };
       let next = loaded.state;
       for (const e of events) next = evolve(next, e);
@@ -478,6 +494,7 @@ export class Ledger {
    * that stream, so the saga assesses risk at the prices and rules the store holds, not only at this instance's.
    */
   async observeMarketEvent(e: RecordedEvent): Promise<void> {
+    if (!isMarketStream(e.streamId)) return; // e.g. a funding settlement's record: it moves no price
     if (e.streamVersion > (this.streamTimes.get(e.streamId)?.version ?? 0))
       await this.reloadStreamTime(e.streamId);
   }
@@ -526,30 +543,89 @@ export class Ledger {
     return this.appendReference(next, meta.at, meta);
   }
 
-  /** SettleFunding: one FundingSettled per position holder, command ids derived per account (RULES §5). */
+  /**
+   * SettleFunding (RULES §5): first the settlement itself is recorded, under its command id, on `funding-<symbol>`
+   * (`FundingSettlementRecorded`: rate, mark and the accounts holding the symbol then); then one
+   * `SettleAccountFunding` per recorded account, each with a command id derived from the settlement's. A retry (or
+   * a resumption after a crash between the two) finds the record and pays exactly the recorded accounts at the
+   * recorded mark and rate, each once (their derived ids), never an account that opened a position since; it
+   * answers `duplicate: true` with every event of the settlement. Each account's payment takes the settlement's
+   * time as a floor: an account whose stream is already later books it at its own latest time.
+   */
   private async settleFunding(
     fields: Record<string, unknown>,
     meta: CommandMeta & { at: string },
     ref: ReferenceData,
   ): Promise<CommandOutcome> {
-    const { symbol, rate } = resolveFundingSettlement(
-      { symbol: fields.symbol, rate: fields.rate },
-      ref,
-      this.market,
-    );
-    const events: LedgerEventJson[] = [];
-    for (const accountId of this.riskIndex.holdersOf(symbol)) {
-      const outcome = await this.executeAccount(
-        { type: 'SettleAccountFunding', accountId, symbol, rate: rate.toFixed() },
-        {
-          ...meta,
-          commandId: `${meta.commandId}:funding:${accountId}`,
-          causationId: meta.commandId,
-        },
+    const prior = this.store.commandResult ? await this.store.commandResult(meta.commandId) : null;
+    let record: RecordedEvent | undefined;
+    if (prior) record = await this.settlementRecord(prior);
+    else {
+      const { symbol, rate } = resolveFundingSettlement(
+        { symbol: fields.symbol, rate: fields.rate },
+        ref,
+        this.market,
       );
+      const mark = this.market.marks.get(symbol);
+      if (!mark) throw new Error(`resolveFundingSettlement let ${symbol} through without a mark`);
+      const settlement: FundingSettlementRecord = {
+        symbol,
+        rate: rate.toFixed(),
+        markPrice: mark.toFixed(),
+        accounts: [...this.riskIndex.holdersOf(symbol)].sort(),
+      };
+      const result = await this.store.append(
+        fundingSettlementStream(symbol),
+        [
+          this.envelope(
+            { type: FUNDING_SETTLEMENT_RECORDED, data: { ...settlement } },
+            meta,
+            ref.version,
+          ),
+        ],
+        { commandId: meta.commandId, expectedVersion: 'any' },
+      );
+      record = await this.settlementRecord(result);
+    }
+    const settlement = decodeFundingSettlement(record);
+    const market: MarketView = {
+      ...this.market,
+      marks: new Map([...this.market.marks, [settlement.symbol, new D(settlement.markPrice)]]),
+    };
+    const events: LedgerEventJson[] = [toJson(record)];
+    for (const accountId of settlement.accounts) {
+      const commandId = `${meta.commandId}:funding:${accountId}`;
+      const paid = await this.priorOutcome(commandId);
+      const outcome =
+        paid ??
+        (await this.executeAccount(
+          {
+            type: 'SettleAccountFunding',
+            accountId,
+            symbol: settlement.symbol,
+            rate: settlement.rate,
+          },
+          { ...meta, commandId, causationId: meta.commandId, atIsFloor: true },
+          market,
+        ));
       events.push(...outcome.events);
     }
-    return { commandId: meta.commandId, duplicate: false, events };
+    return { commandId: meta.commandId, duplicate: prior !== null, events };
+  }
+
+  private async settlementRecord(result: AppendResult): Promise<RecordedEvent> {
+    const [record] = await this.store.readStream(result.streamId, {
+      fromVersion: result.firstVersion,
+      toVersion: result.firstVersion,
+    });
+    if (record?.type !== FUNDING_SETTLEMENT_RECORDED) {
+      throw new LedgerDomainError(
+        'COMMAND_ID_REUSED',
+        `command id ${record?.metadata.commandId ?? '?'} was used by another command (${record?.type ?? 'nothing'} on ${result.streamId})`,
+        { field: 'commandId' },
+      );
+    }
+    return record;
   }
 
   private async priorOutcome(commandId: string): Promise<CommandOutcome | null> {

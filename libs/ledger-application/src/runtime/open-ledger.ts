@@ -15,6 +15,8 @@ export interface LedgerRuntimeOptions {
   referenceData?: ReferenceData;
   riskSaga?: boolean;
   marginHistory?: boolean;
+  /** Fold every account in the background after opening (default true; one-shot tools turn it off). */
+  warmAccountCache?: boolean;
   poolSize?: number;
 }
 
@@ -41,6 +43,9 @@ export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<
       projection: sqlAccountProjection,
       riskSaga: options.riskSaga ?? true,
       ...(options.marginHistory === undefined ? {} : { marginHistory: options.marginHistory }),
+      ...(options.warmAccountCache === undefined
+        ? {}
+        : { warmAccountCache: options.warmAccountCache }),
     });
     return {
       database,
