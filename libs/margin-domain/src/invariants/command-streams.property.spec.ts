@@ -75,6 +75,7 @@ const KNOWN_CODES = new Set([
   'CROSS_BALANCE_INSUFFICIENT',
   'ISOLATED_BALANCE_INSUFFICIENT',
   'NO_MARK_PRICE',
+  'FEE_OUT_OF_RANGE',
 ]);
 
 /**
@@ -160,6 +161,25 @@ const garbage = fc.constantFrom<unknown>(
   '1000000000000000001',
 );
 
+/**
+ * An explicit fill fee: mostly a rate of the fill's notional inside the bounds of RULES §2.6 (0 … fees.maxRate 0.01
+ * with the shipped schedule, which has no rebate), so fills with a given fee still happen; sometimes an absolute
+ * amount of any sign, which is mostly out of range (FEE_OUT_OF_RANGE) and must be refused without an event.
+ */
+type FeeInput = { rate: string } | { amount: string };
+const feeInput: fc.Arbitrary<FeeInput> = fc.oneof(
+  { weight: 4, arbitrary: decimalString(0, 0.01, 6).map((rate) => ({ rate })) },
+  { weight: 1, arbitrary: decimalString(-1, 50, 8).map((amount) => ({ amount })) },
+);
+
+/** The fee string of a fill: a rate × |quantity| × price rounded to 8 dp, or the absolute amount as drawn. */
+function feeOf(input: FeeInput | undefined, quantity: unknown, price: string): string | undefined {
+  if (input === undefined) return undefined;
+  if ('amount' in input) return input.amount;
+  if (typeof quantity !== 'string' || !/^\d+(\.\d+)?$/.test(quantity)) return '0';
+  return new D(input.rate).times(quantity).times(price).toDecimalPlaces(8, D.ROUND_DOWN).toFixed();
+}
+
 type Op =
   | { k: 'deposit'; asset: string; amount: unknown }
   | { k: 'withdraw'; asset: string; amount: unknown }
@@ -169,7 +189,7 @@ type Op =
       side: string;
       quantity: unknown;
       factor: number;
-      fee: string | undefined;
+      fee: FeeInput | undefined;
       maker: boolean;
       positionSide: PositionSide | undefined;
       order: boolean;
@@ -222,7 +242,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
         side,
         quantity: fc.oneof({ weight: 19, arbitrary: qty(s) }, { weight: 1, arbitrary: garbage }),
         factor: fc.double({ min: 0.97, max: 1.03, noNaN: true }),
-        fee: fc.option(decimalString(-1, 50, 8), { nil: undefined }),
+        fee: fc.option(feeInput, { nil: undefined }),
         maker: fc.boolean(),
         positionSide,
         order: fc.boolean(),
@@ -452,7 +472,7 @@ function play(ops: Op[]): Run {
             price: open.price.toFixed(),
             orderId: open.orderId,
             positionSide: open.positionSide,
-            fee: o.fee,
+            fee: feeOf(o.fee, open.quantity.toFixed(), open.price.toFixed()),
           });
         } else {
           const price = (marks.get(o.symbol) ?? new D(START_MARK[o.symbol] ?? '1'))
@@ -466,7 +486,7 @@ function play(ops: Op[]): Run {
             side: o.side,
             quantity: o.quantity,
             price,
-            fee: o.fee,
+            fee: feeOf(o.fee, o.quantity, price),
             maker: o.maker,
             positionSide: o.positionSide,
           });

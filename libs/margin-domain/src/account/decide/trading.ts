@@ -1,9 +1,9 @@
 import type { Dec } from '../../money/decimal';
-import { ZERO, max, min, round8, str } from '../../money/decimal';
+import { D, STORED_DECIMALS, ZERO, max, min, round8, str } from '../../money/decimal';
 import { tierFor } from '../../margin/brackets';
 import { computeMargin } from '../../margin/margin-state';
 import { markOf } from '../../margin/position-math';
-import { feeRate } from '../../reference-data';
+import { feeRate, referenceBook } from '../../reference-data';
 import { LedgerDomainError } from '../../shared/errors';
 import {
   optionalBoolean,
@@ -90,7 +90,7 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
   const fee =
     command.fee === undefined || command.fee === null
       ? round8(feeRate(ctx.ref, state.vipLevel, marginAsset, maker).times(quantity).times(price))
-      : requireDecimal(command.fee, 'fee');
+      : requireFeeInRange(requireDecimal(command.fee, 'fee'), quantity, price, marginAsset, ctx);
   const order =
     command.orderId === undefined
       ? undefined
@@ -185,6 +185,34 @@ function isolatedTransferOf(
     return round8(outcome.quantity.abs().times(price).div(leverage)).minus(afterPnl);
   }
   return round8(max(ZERO, afterPnl).times(outcome.closedQuantity).div(q0.abs())).neg();
+}
+
+/**
+ * An explicit fee must lie in [floor × N, maxRate × N] with N = |quantity| × price (issue 11, RULES §2.6,
+ * reference-data.md `fees.maxRate`): floor is the most negative rate of the margin asset over the whole schedule
+ * (0 when none is negative), so no "rebate" beyond what the schedule grants can credit the wallet. Both bounds are
+ * rounded outward to 8 dp, so a fee the venue rounded to the stored scale is never refused.
+ */
+function requireFeeInRange(
+  fee: Dec,
+  quantity: Dec,
+  price: Dec,
+  marginAsset: string,
+  ctx: DecideContext,
+): Dec {
+  const book = referenceBook(ctx.ref);
+  const notional = quantity.abs().times(price);
+  const floorRate = book.feeRateFloor(marginAsset);
+  const lower = notional.times(floorRate).toDecimalPlaces(STORED_DECIMALS, D.ROUND_FLOOR);
+  const upper = notional.times(book.feeMaxRate).toDecimalPlaces(STORED_DECIMALS, D.ROUND_CEIL);
+  if (fee.lt(lower) || fee.gt(upper)) {
+    throw new LedgerDomainError(
+      'FEE_OUT_OF_RANGE',
+      `fee ${str(fee)} ${marginAsset} is outside [${str(lower)}, ${str(upper)}] (rates ${str(floorRate)} … ${str(book.feeMaxRate)} of the notional ${str(notional)})`,
+      { field: 'fee', binanceCode: -4026 },
+    );
+  }
+  return fee;
 }
 
 /** RULES §2.6 pre-trade check on the unclamped available balance (SINGLE: the pool; MULTI: uniAvailable). */
