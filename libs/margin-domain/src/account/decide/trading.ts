@@ -18,7 +18,12 @@ import type { AdjustIsolatedMargin, CancelOrder, Fill, PlaceOrder } from '../acc
 import type { AccountState, MarginType, OrderSide, PositionSide } from '../account.state';
 import { leverageOf, marginTypeOf, positionKey } from '../account.state';
 import type { DecideContext } from './context';
-import { requireOpened, requirePositionSide, requireSymbol } from './context';
+import {
+  requireAssetPrecision,
+  requireOpened,
+  requirePositionSide,
+  requireSymbol,
+} from './context';
 
 /** The position after a fill of signed quantity `d` at `price` (RULES §2.6), before fees. */
 export interface FillOutcome {
@@ -90,7 +95,13 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
   const fee =
     command.fee === undefined || command.fee === null
       ? round8(feeRate(ctx.ref, state.vipLevel, marginAsset, maker).times(quantity).times(price))
-      : requireFeeInRange(requireDecimal(command.fee, 'fee'), quantity, price, marginAsset, ctx);
+      : requireFeeInRange(
+          requireAssetPrecision(ctx.ref, marginAsset, requireDecimal(command.fee, 'fee'), 'fee'),
+          quantity,
+          price,
+          marginAsset,
+          ctx,
+        );
   const order =
     command.orderId === undefined
       ? undefined
@@ -315,6 +326,7 @@ export function adjustIsolatedMargin(
   if (amount.isZero()) {
     throw new LedgerDomainError('INVALID_AMOUNT', 'amount must not be 0', { field: 'amount' });
   }
+  requireAssetPrecision(ctx.ref, symbolRef.marginAsset, amount, 'amount');
   const positionSide = requirePositionSide(state, command.positionSide);
   const key = positionKey(symbol, positionSide);
   const position = state.positions.get(key);
