@@ -77,6 +77,7 @@ const KNOWN_CODES = new Set([
   'NO_MARK_PRICE',
   'FEE_OUT_OF_RANGE',
   'AMOUNT_PRECISION_EXCEEDED',
+  'FILL_PRICE_OUT_OF_BAND',
 ]);
 
 /**

@@ -1,5 +1,5 @@
 import type { Dec } from '../../money/decimal';
-import { D, STORED_DECIMALS, ZERO, max, min, round8, str } from '../../money/decimal';
+import { D, ONE, STORED_DECIMALS, ZERO, max, min, round8, str } from '../../money/decimal';
 import { tierFor } from '../../margin/brackets';
 import { computeMargin } from '../../margin/margin-state';
 import { markOf } from '../../margin/position-math';
@@ -89,6 +89,7 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
   const side = requireEnum<OrderSide>(command.side, 'side', ['BUY', 'SELL'], undefined, -1117);
   const quantity = requirePositive(command.quantity, 'quantity', 'INVALID_QUANTITY', -4003);
   const price = requirePositive(command.price, 'price', 'INVALID_PRICE', -4001);
+  requirePriceInBand(ctx, symbol, price);
   const maker = optionalBoolean(command.maker, 'maker');
   const positionSide = requirePositionSide(state, command.positionSide);
   const marginAsset = symbolRef.marginAsset;
@@ -196,6 +197,34 @@ function isolatedTransferOf(
     return round8(outcome.quantity.abs().times(price).div(leverage)).minus(afterPnl);
   }
   return round8(max(ZERO, afterPnl).times(outcome.closedQuantity).div(q0.abs())).neg();
+}
+
+/**
+ * A fill's price must lie within mark × (1 ± fillPriceBandRatio) of the symbol's current mark (issue 11,
+ * reference-data.md; default 0.5), like Binance's PERCENT_PRICE filter against the mark: above is −4016
+ * PRICE_HIGHTER_THAN_MULTIPLIER_UP, below −4024 PRICE_LOWER_THAN_MULTIPLIER_DOWN. A symbol never marked has no band
+ * (the first fills of a scenario may come before any mark).
+ */
+function requirePriceInBand(ctx: DecideContext, symbol: string, price: Dec): void {
+  const mark = ctx.market.marks.get(symbol);
+  if (!mark) return;
+  const ratio = referenceBook(ctx.ref).fillPriceBandRatio(symbol);
+  const cap = mark.times(ONE.plus(ratio));
+  const floor = mark.times(ONE.minus(ratio));
+  if (price.gt(cap)) {
+    throw new LedgerDomainError(
+      'FILL_PRICE_OUT_OF_BAND',
+      `price ${str(price)} is above ${str(cap)}, the cap of ${symbol} (mark ${str(mark)} × (1 + ${str(ratio)}))`,
+      { field: 'price', binanceCode: -4016 },
+    );
+  }
+  if (price.lt(floor)) {
+    throw new LedgerDomainError(
+      'FILL_PRICE_OUT_OF_BAND',
+      `price ${str(price)} is below ${str(floor)}, the floor of ${symbol} (mark ${str(mark)} × (1 − ${str(ratio)}))`,
+      { field: 'price', binanceCode: -4024 },
+    );
+  }
 }
 
 /**
