@@ -5,8 +5,9 @@
  * the risk loop run after every step as the saga does (assessRisk → Liquidate / AutoExchange). (f) `evolve` never
  * throws on what `decide` decides, and every rejection is a LedgerDomainError with a stable, known code;
  * (b) every event's wallet deltas (cross + isolated wallets) equal the flows it declares, read from its own fields
- * only; (c) after an auto-exchange the negative asset is ≥ 0 unless all collateral was used; (a) folding is
- * deterministic, also through a JSON snapshot taken anywhere mid-stream.
+ * only; (c) after an auto-exchange the negative asset is ≥ 0 unless all collateral was used; (g) a fill that closes
+ * an isolated side never draws on the cross wallet beyond the new side's IM (the insurance fund covers a shortfall);
+ * (a) folding is deterministic, also through a JSON snapshot taken anywhere mid-stream.
  */
 import fc from 'fast-check';
 import { shippedReferenceData, decimalString, holds as ok } from '@ledger/testing';
@@ -16,7 +17,7 @@ import { decide } from '../account/account.decide';
 import type { AccountEvent } from '../account/account.events';
 import { evolve, fold } from '../account/account.evolve';
 import type { AccountState, PositionSide } from '../account/account.state';
-import { initialAccountState } from '../account/account.state';
+import { initialAccountState, leverageOf } from '../account/account.state';
 import { accountStateFromJson, accountStateToJson } from '../account/account.snapshot';
 import { accountView } from '../margin/account-view';
 import type { AssetIndex, MarketView } from '../market/market';
@@ -383,6 +384,29 @@ function play(ops: Op[]): Run {
           neg.gte(0) || !collateralLeft,
           `auto-exchange left ${event.data.negAsset} at ${neg.toFixed()} with collateral left`,
         );
+      }
+      // (g) an isolated side closed by a fill never draws on the cross wallet: it releases ≥ 0, and a flip takes
+      // no more than the new side's IM (any shortfall was covered by the insurance fund just before).
+      if (event.type === 'PositionChanged' && event.data.marginType === 'ISOLATED') {
+        const key =
+          event.data.positionSide === 'BOTH'
+            ? event.data.symbol
+            : `${event.data.symbol}:${event.data.positionSide}`;
+        const q0 = before.positions.get(key)?.quantity ?? ZERO;
+        const q1 = new D(event.data.positionAmt);
+        const closesSide = !q0.isZero() && (q1.isZero() || q1.isNegative() !== q0.isNegative());
+        if (closesSide) {
+          const newSideIm = q1
+            .abs()
+            .times(event.data.price)
+            .div(leverageOf(before, event.data.symbol, ref.defaultLeverage))
+            .toDecimalPlaces(8);
+          const drawn = new D(event.data.isolatedTransfer);
+          ok(
+            drawn.lte(newSideIm),
+            `isolated close of ${key} drew ${drawn.toFixed()} from the cross wallet (new side IM ${newSideIm.toFixed()})`,
+          );
+        }
       }
     }
   };

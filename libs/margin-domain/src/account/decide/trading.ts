@@ -12,10 +12,10 @@ import {
   requirePositive,
   requireString,
 } from '../../shared/validate';
-import { evolve } from '../account.evolve';
-import type { AccountEvent, PositionChanged } from '../account.events';
+import { evolve, fold } from '../account.evolve';
+import type { AccountEvent, InsuranceFundCovered, PositionChanged } from '../account.events';
 import type { AdjustIsolatedMargin, CancelOrder, Fill, PlaceOrder } from '../account.commands';
-import type { AccountState, MarginType, OrderSide, PositionSide } from '../account.state';
+import type { AccountState, MarginType, OrderSide, Position, PositionSide } from '../account.state';
 import { leverageOf, marginTypeOf, positionKey } from '../account.state';
 import type { DecideContext } from './context';
 import {
@@ -126,10 +126,14 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
     before?.marginType ?? (state.assetMode === 'MULTI' ? 'CROSSED' : marginTypeOf(state, symbol));
   const realizedPnl = round8(outcome.realizedPnl);
   const leverage = leverageOf(state, symbol, ctx.ref.defaultLeverage);
+  const cover =
+    marginType === 'ISOLATED' && before
+      ? isolatedShortfallCover(before, outcome, realizedPnl, fee, marginAsset)
+      : undefined;
   const isolatedTransfer =
     marginType === 'ISOLATED'
       ? isolatedTransferOf(
-          before?.isolatedWallet ?? ZERO,
+          (before?.isolatedWallet ?? ZERO).plus(cover?.data.amount ?? ZERO),
           before?.quantity ?? ZERO,
           outcome,
           realizedPnl,
@@ -159,6 +163,7 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
         : {}),
     },
   };
+  const events: AccountEvent[] = cover ? [cover, event] : [event];
   if (outcome.increasesExposure) {
     const mark = markOf(ctx.market, symbol, price);
     const notional = outcome.quantity.abs().times(mark);
@@ -169,9 +174,38 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
         { field: 'quantity', binanceCode: -2027 },
       );
     }
-    requireMargin(evolve(state, event), ctx, marginAsset);
+    requireMargin(fold(events, state), ctx, marginAsset);
   }
-  return [event];
+  return events;
+}
+
+/**
+ * RULES §2.3, §5 (issue 11): an isolated position never touches the cross wallet. When a fill closes the side
+ * entirely (a close, or the closing part of a flip) and its isolated wallet after the realized PnL and the fee is
+ * below zero, the rest is a bankruptcy loss: the insurance fund covers it into the isolated wallet, decided before
+ * the fill, so the fill releases 0 instead of drawing on the cross wallet. A reduction is not covered: the open
+ * rest of the position still backs its wallet, and if it cannot, the risk saga liquidates it (and the liquidation
+ * is covered as before).
+ */
+function isolatedShortfallCover(
+  before: Position,
+  outcome: FillOutcome,
+  realizedPnl: Dec,
+  fee: Dec,
+  marginAsset: string,
+): InsuranceFundCovered | undefined {
+  if (!outcome.closedQuantity.eq(before.quantity.abs())) return undefined;
+  const afterPnl = before.isolatedWallet.plus(realizedPnl).minus(fee);
+  if (!afterPnl.isNegative()) return undefined;
+  return {
+    type: 'InsuranceFundCovered',
+    data: {
+      asset: marginAsset,
+      amount: str(afterPnl.neg()),
+      symbol: before.symbol,
+      positionSide: before.positionSide,
+    },
+  };
 }
 
 /**
