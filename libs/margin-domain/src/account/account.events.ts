@@ -167,8 +167,18 @@ export type PositionLiquidated = Ev<
   }
 >;
 
-/** A Single-Asset pool (or an isolated wallet) below zero after liquidation, reset to 0 (RULES §5). v1. */
-export type InsuranceFundCovered = Ev<'InsuranceFundCovered', { asset: string; amount: string }>;
+/**
+ * The insurance fund pays `amount` of `asset` into the account (RULES §5). v1. Two uses:
+ * - without `symbol`: into the cross wallet, after a liquidation left a Single-Asset pool (or, through a negative
+ *   isolated release, the cross wallet) below zero; it resets that wallet to 0;
+ * - with `symbol` and `positionSide`: into that isolated position's wallet, decided just before the fill that
+ *   closes the position at a loss beyond its wallet (issue 11): the bankruptcy shortfall, so the fill releases 0
+ *   and the cross wallet is never touched (RULES §2.3). Both optional fields are present together or not at all.
+ */
+export type InsuranceFundCovered = Ev<
+  'InsuranceFundCovered',
+  { asset: string; amount: string; symbol?: string; positionSide?: PositionSide }
+>;
 
 export type AccountEvent =
   | AccountOpened

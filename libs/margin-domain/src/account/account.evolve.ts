@@ -101,8 +101,12 @@ export function evolve(state: AccountState, event: AccountEvent): AccountState {
       const walletDelta = d.isolated ? new D(d.isolatedRelease) : pnlAfterFee;
       return credit({ ...state, positions }, d.marginAsset, walletDelta);
     }
-    case 'InsuranceFundCovered':
-      return credit(state, event.data.asset, new D(event.data.amount));
+    case 'InsuranceFundCovered': {
+      const { asset, amount, symbol, positionSide } = event.data;
+      if (symbol === undefined) return credit(state, asset, new D(amount));
+      assert(positionSide !== undefined, `insurance cover of ${symbol} names its position side`);
+      return adjustIsolatedWallet(state, symbol, positionSide, new D(amount));
+    }
     default: {
       const exhaustive: never = event;
       throw new Error(`unknown event ${JSON.stringify(exhaustive)}`);

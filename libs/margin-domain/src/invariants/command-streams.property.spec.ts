@@ -5,8 +5,9 @@
  * the risk loop run after every step as the saga does (assessRisk → Liquidate / AutoExchange). (f) `evolve` never
  * throws on what `decide` decides, and every rejection is a LedgerDomainError with a stable, known code;
  * (b) every event's wallet deltas (cross + isolated wallets) equal the flows it declares, read from its own fields
- * only; (c) after an auto-exchange the negative asset is ≥ 0 unless all collateral was used; (a) folding is
- * deterministic, also through a JSON snapshot taken anywhere mid-stream.
+ * only; (c) after an auto-exchange the negative asset is ≥ 0 unless all collateral was used; (g) a fill that closes
+ * an isolated side never draws on the cross wallet beyond the new side's IM (the insurance fund covers a shortfall);
+ * (a) folding is deterministic, also through a JSON snapshot taken anywhere mid-stream.
  */
 import fc from 'fast-check';
 import { shippedReferenceData, decimalString, holds as ok } from '@ledger/testing';
@@ -16,7 +17,7 @@ import { decide } from '../account/account.decide';
 import type { AccountEvent } from '../account/account.events';
 import { evolve, fold } from '../account/account.evolve';
 import type { AccountState, PositionSide } from '../account/account.state';
-import { initialAccountState } from '../account/account.state';
+import { initialAccountState, leverageOf } from '../account/account.state';
 import { accountStateFromJson, accountStateToJson } from '../account/account.snapshot';
 import { accountView } from '../margin/account-view';
 import type { AssetIndex, MarketView } from '../market/market';
@@ -75,6 +76,9 @@ const KNOWN_CODES = new Set([
   'CROSS_BALANCE_INSUFFICIENT',
   'ISOLATED_BALANCE_INSUFFICIENT',
   'NO_MARK_PRICE',
+  'FEE_OUT_OF_RANGE',
+  'AMOUNT_PRECISION_EXCEEDED',
+  'FILL_PRICE_OUT_OF_BAND',
 ]);
 
 /**
@@ -160,6 +164,25 @@ const garbage = fc.constantFrom<unknown>(
   '1000000000000000001',
 );
 
+/**
+ * An explicit fill fee: mostly a rate of the fill's notional inside the bounds of RULES §2.6 (0 … fees.maxRate 0.01
+ * with the shipped schedule, which has no rebate), so fills with a given fee still happen; sometimes an absolute
+ * amount of any sign, which is mostly out of range (FEE_OUT_OF_RANGE) and must be refused without an event.
+ */
+type FeeInput = { rate: string } | { amount: string };
+const feeInput: fc.Arbitrary<FeeInput> = fc.oneof(
+  { weight: 4, arbitrary: decimalString(0, 0.01, 6).map((rate) => ({ rate })) },
+  { weight: 1, arbitrary: decimalString(-1, 50, 8).map((amount) => ({ amount })) },
+);
+
+/** The fee string of a fill: a rate × |quantity| × price rounded to 8 dp, or the absolute amount as drawn. */
+function feeOf(input: FeeInput | undefined, quantity: unknown, price: string): string | undefined {
+  if (input === undefined) return undefined;
+  if ('amount' in input) return input.amount;
+  if (typeof quantity !== 'string' || !/^\d+(\.\d+)?$/.test(quantity)) return '0';
+  return new D(input.rate).times(quantity).times(price).toDecimalPlaces(8, D.ROUND_DOWN).toFixed();
+}
+
 type Op =
   | { k: 'deposit'; asset: string; amount: unknown }
   | { k: 'withdraw'; asset: string; amount: unknown }
@@ -169,7 +192,7 @@ type Op =
       side: string;
       quantity: unknown;
       factor: number;
-      fee: string | undefined;
+      fee: FeeInput | undefined;
       maker: boolean;
       positionSide: PositionSide | undefined;
       order: boolean;
@@ -222,7 +245,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
         side,
         quantity: fc.oneof({ weight: 19, arbitrary: qty(s) }, { weight: 1, arbitrary: garbage }),
         factor: fc.double({ min: 0.97, max: 1.03, noNaN: true }),
-        fee: fc.option(decimalString(-1, 50, 8), { nil: undefined }),
+        fee: fc.option(feeInput, { nil: undefined }),
         maker: fc.boolean(),
         positionSide,
         order: fc.boolean(),
@@ -362,6 +385,29 @@ function play(ops: Op[]): Run {
           `auto-exchange left ${event.data.negAsset} at ${neg.toFixed()} with collateral left`,
         );
       }
+      // (g) an isolated side closed by a fill never draws on the cross wallet: it releases ≥ 0, and a flip takes
+      // no more than the new side's IM (any shortfall was covered by the insurance fund just before).
+      if (event.type === 'PositionChanged' && event.data.marginType === 'ISOLATED') {
+        const key =
+          event.data.positionSide === 'BOTH'
+            ? event.data.symbol
+            : `${event.data.symbol}:${event.data.positionSide}`;
+        const q0 = before.positions.get(key)?.quantity ?? ZERO;
+        const q1 = new D(event.data.positionAmt);
+        const closesSide = !q0.isZero() && (q1.isZero() || q1.isNegative() !== q0.isNegative());
+        if (closesSide) {
+          const newSideIm = q1
+            .abs()
+            .times(event.data.price)
+            .div(leverageOf(before, event.data.symbol, ref.defaultLeverage))
+            .toDecimalPlaces(8);
+          const drawn = new D(event.data.isolatedTransfer);
+          ok(
+            drawn.lte(newSideIm),
+            `isolated close of ${key} drew ${drawn.toFixed()} from the cross wallet (new side IM ${newSideIm.toFixed()})`,
+          );
+        }
+      }
     }
   };
 
@@ -452,7 +498,7 @@ function play(ops: Op[]): Run {
             price: open.price.toFixed(),
             orderId: open.orderId,
             positionSide: open.positionSide,
-            fee: o.fee,
+            fee: feeOf(o.fee, open.quantity.toFixed(), open.price.toFixed()),
           });
         } else {
           const price = (marks.get(o.symbol) ?? new D(START_MARK[o.symbol] ?? '1'))
@@ -466,7 +512,7 @@ function play(ops: Op[]): Run {
             side: o.side,
             quantity: o.quantity,
             price,
-            fee: o.fee,
+            fee: feeOf(o.fee, o.quantity, price),
             maker: o.maker,
             positionSide: o.positionSide,
           });

@@ -1,5 +1,6 @@
 import type { Dec } from '../money/decimal';
 import { D, str } from '../money/decimal';
+import { referenceBook } from '../reference-data';
 import type { ReferenceData } from '../reference-data/reference-data.types';
 import { LedgerDomainError } from '../shared/errors';
 import { requireDecimal, requirePositive } from '../shared/validate';
@@ -77,7 +78,7 @@ export function decideMarket(command: MarketCommand, ref: ReferenceData): Market
     }
     case 'SetFundingRate': {
       const { symbol } = requireSymbol(ref, command.symbol);
-      const rate = requireDecimal(command.rate, 'rate');
+      const rate = requireFundingRateInRange(ref, requireDecimal(command.rate, 'rate'));
       const event: FundingRateSet = { type: 'FundingRateSet', data: { symbol, rate: str(rate) } };
       return event;
     }
@@ -110,6 +111,8 @@ export function resolveFundingSettlement(
       field: 'rate',
     });
   }
+  // The rate last set is checked too: it may have been set under a wider bound than the one in force now.
+  requireFundingRateInRange(ref, rate);
   if (!market.marks.get(symbol)) {
     throw new LedgerDomainError(
       'NO_MARK_PRICE',
@@ -120,6 +123,22 @@ export function resolveFundingSettlement(
     );
   }
   return { symbol, rate };
+}
+
+/**
+ * RULES §5, reference-data.md `funding.maxAbsRate` (default 0.03): a funding rate beyond ± the bound is refused
+ * (issue 11). Binance has no code for it.
+ */
+function requireFundingRateInRange(ref: ReferenceData, rate: Dec): Dec {
+  const bound = referenceBook(ref).fundingMaxAbsRate;
+  if (rate.abs().gt(bound)) {
+    throw new LedgerDomainError(
+      'FUNDING_RATE_OUT_OF_RANGE',
+      `rate ${str(rate)} is beyond ±${str(bound)} (funding.maxAbsRate)`,
+      { field: 'rate' },
+    );
+  }
+  return rate;
 }
 
 /** The market fold: the latest mark per symbol, asset index per asset, funding rate per symbol. */

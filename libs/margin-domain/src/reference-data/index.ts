@@ -25,6 +25,10 @@ export {
 } from './reference-data.overrides';
 export type { AssetIndexDefaults, BracketTier } from './reference-data.book';
 export {
+  DEFAULT_FEE_MAX_RATE,
+  DEFAULT_FILL_PRICE_BAND_RATIO,
+  DEFAULT_FUNDING_MAX_ABS_RATE,
+  DEFAULT_SLIPPAGE_BPS,
   ReferenceBook,
   assetRef,
   autoExchangeThreshold,

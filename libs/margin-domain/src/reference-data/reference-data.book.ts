@@ -6,7 +6,21 @@
  */
 import { type Dec, dec, ZERO } from '../money/decimal';
 import { assert, LedgerDomainError } from '../shared/errors';
-import { isValidatedReferenceData, parseReferenceData } from './reference-data.parse';
+import {
+  DEFAULT_FEE_MAX_RATE,
+  DEFAULT_FILL_PRICE_BAND_RATIO,
+  DEFAULT_FUNDING_MAX_ABS_RATE,
+  DEFAULT_SLIPPAGE_BPS,
+  isValidatedReferenceData,
+  parseReferenceData,
+} from './reference-data.parse';
+
+export {
+  DEFAULT_FEE_MAX_RATE,
+  DEFAULT_FILL_PRICE_BAND_RATIO,
+  DEFAULT_FUNDING_MAX_ABS_RATE,
+  DEFAULT_SLIPPAGE_BPS,
+};
 import type {
   AssetReference,
   FeeRates,
@@ -38,6 +52,7 @@ interface SymbolEntry {
   readonly ref: SymbolReference;
   readonly tiers: readonly BracketTier[];
   readonly liquidationFeeRate: Dec;
+  readonly fillPriceBandRatio: Dec;
 }
 
 interface VipRow<T> {
@@ -54,6 +69,10 @@ export class ReferenceBook {
   readonly version: string;
   /** LTV at or above which auto-exchange fires with no positions or open orders (RULES §3.1). */
   readonly ltvTrigger: Dec;
+  /** `fees.maxRate` or its default: the upper bound of an explicit fill fee, as a fraction of the notional. */
+  readonly feeMaxRate: Dec;
+  /** `funding.maxAbsRate` or its default: a funding rate beyond ± this is refused (RULES §5). */
+  readonly fundingMaxAbsRate: Dec;
   private readonly symbols = new Map<string, SymbolEntry>();
   private readonly assets = new Map<string, AssetReference>();
   private readonly indexDefaults = new Map<string, AssetIndexDefaults>();
@@ -68,6 +87,8 @@ export class ReferenceBook {
     );
     this.version = data.version;
     this.ltvTrigger = dec(data.autoExchange.ltvTrigger);
+    this.feeMaxRate = dec(data.fees.maxRate ?? DEFAULT_FEE_MAX_RATE);
+    this.fundingMaxAbsRate = dec(data.funding.maxAbsRate ?? DEFAULT_FUNDING_MAX_ABS_RATE);
     for (const [code, asset] of Object.entries(data.assets)) {
       this.assets.set(code, asset);
       const d = asset.defaultIndex;
@@ -99,6 +120,7 @@ export class ReferenceBook {
         ref: symbol,
         tiers: Object.freeze(tiers),
         liquidationFeeRate: dec(symbol.liquidationFeeRate),
+        fillPriceBandRatio: dec(symbol.fillPriceBandRatio ?? DEFAULT_FILL_PRICE_BAND_RATIO),
       });
     }
     this.thresholdRows = vipRows(data.autoExchange.thresholds, (cell) => dec(cell as string));
@@ -163,6 +185,33 @@ export class ReferenceBook {
   /** Fraction of the liquidated notional charged as the liquidation fee (RULES §10.12). */
   liquidationFeeRate(symbol: string): Dec {
     return this.symbolEntry(symbol).liquidationFeeRate;
+  }
+
+  /** `symbols.{S}.fillPriceBandRatio` or its default: how far from the mark a fill's price may be. */
+  fillPriceBandRatio(symbol: string): Dec {
+    return this.symbolEntry(symbol).fillPriceBandRatio;
+  }
+
+  /** `symbols.{S}.slippageBps` or its default (0); read by the Binance-compatible facade, not by the rules. */
+  slippageBps(symbol: string): number {
+    return this.symbolEntry(symbol).ref.slippageBps ?? DEFAULT_SLIPPAGE_BPS;
+  }
+
+  /**
+   * The lower bound of an explicit fill fee, as a rate of the notional (RULES §2.6, reference-data.md
+   * `fees.maxRate`): the most negative maker or taker rate of `marginAsset` over the whole schedule (every VIP
+   * row), or 0 when none is negative. The whole schedule, not the account's row: a fill carrying a rebate earned
+   * at another VIP level than the one recorded is still plausible, and any rebate beyond every row is not.
+   */
+  feeRateFloor(marginAsset: string): Dec {
+    let floor = ZERO;
+    for (const row of this.feeRows) {
+      const rates = row.cells.get(marginAsset);
+      if (!rates) continue;
+      if (rates.maker.lt(floor)) floor = rates.maker;
+      if (rates.taker.lt(floor)) floor = rates.taker;
+    }
+    return floor;
   }
 
   /**

@@ -32,6 +32,16 @@ export const CODE_PATTERN = /^[A-Z0-9]+$/;
 
 const VERSION_PATTERN = /^\S{1,128}$/;
 
+/** Defaults of the optional keys (reference-data.md): a set without them stays valid and uses these. */
+export const DEFAULT_FILL_PRICE_BAND_RATIO = '0.5';
+export const DEFAULT_SLIPPAGE_BPS = 0;
+export const DEFAULT_FEE_MAX_RATE = '0.01';
+export const DEFAULT_FUNDING_MAX_ABS_RATE = '0.03';
+
+/** Slippage of 10000 bps (100%) or more would price a paper MARKET sell at or below 0. */
+const MAX_SLIPPAGE_BPS = 9999;
+const BPS_PER_UNIT = 10000;
+
 /** Sets already validated (and frozen) by `parseReferenceData`: parsing one again returns it unchanged. */
 const VALIDATED = new WeakSet<object>();
 
@@ -143,14 +153,21 @@ function parseSymbols(
   for (const code of Object.keys(o)) {
     const p = join(path, code);
     if (!CODE_PATTERN.test(code)) invalidReferenceData(p, 'expected a symbol code (A-Z, 0-9)');
-    const s = closedObject(o[code], p, [
-      'baseAsset',
-      'marginAsset',
-      'quantityPrecision',
-      'pricePrecision',
-      'liquidationFeeRate',
-      'brackets',
-    ]);
+    const s = closedObject(
+      o[code],
+      p,
+      [
+        'baseAsset',
+        'marginAsset',
+        'quantityPrecision',
+        'pricePrecision',
+        'liquidationFeeRate',
+        'brackets',
+        'fillPriceBandRatio',
+        'slippageBps',
+      ],
+      ['fillPriceBandRatio', 'slippageBps'],
+    );
     const baseAsset = assetCode(s.baseAsset, join(p, 'baseAsset'));
     const marginAsset = assetCode(s.marginAsset, join(p, 'marginAsset'));
     if (!hasOwn(assets, marginAsset)) {
@@ -170,7 +187,40 @@ function parseSymbols(
       pricePrecision: integer(s.pricePrecision, join(p, 'pricePrecision'), 0),
       liquidationFeeRate: s.liquidationFeeRate as string,
       brackets: parseBrackets(s.brackets, join(p, 'brackets')),
+      ...parseFillPricing(s, p),
     };
+  }
+  return out;
+}
+
+/**
+ * The optional fill-pricing keys of a symbol (reference-data.md): `fillPriceBandRatio` > 0 (default "0.5"), and
+ * `slippageBps` an integer in [0, 9999] (default 0) that keeps a fill at mark ± slippage inside the band, or every
+ * paper MARKET order of the symbol would be refused. Absent keys stay absent: the lookups apply the defaults.
+ */
+function parseFillPricing(
+  s: Record<string, unknown>,
+  path: string,
+): Pick<SymbolReference, 'fillPriceBandRatio' | 'slippageBps'> {
+  const out: Pick<SymbolReference, 'fillPriceBandRatio' | 'slippageBps'> = {};
+  let band = dec(DEFAULT_FILL_PRICE_BAND_RATIO);
+  if (s.fillPriceBandRatio !== undefined) {
+    const p = join(path, 'fillPriceBandRatio');
+    band = decimal(s.fillPriceBandRatio, p);
+    if (!band.gt(ZERO)) invalidReferenceData(p, 'must be > 0');
+    out.fillPriceBandRatio = s.fillPriceBandRatio as string;
+  }
+  if (s.slippageBps !== undefined) {
+    const p = join(path, 'slippageBps');
+    const bps = integer(s.slippageBps, p, 0, MAX_SLIPPAGE_BPS);
+    const limit = band.times(BPS_PER_UNIT);
+    if (limit.lt(bps)) {
+      invalidReferenceData(
+        p,
+        `must be ≤ fillPriceBandRatio × 10000 (${limit.toFixed()}): a fill at mark ± slippage must stay inside the price band`,
+      );
+    }
+    out.slippageBps = bps;
   }
   return out;
 }
@@ -278,7 +328,7 @@ function parseFees(
   path: string,
   assets: Record<string, AssetReference>,
 ): ReferenceData['fees'] {
-  const o = closedObject(value, path, ['schedule', 'bnbFeeBurn']);
+  const o = closedObject(value, path, ['schedule', 'bnbFeeBurn', 'maxRate'], ['maxRate']);
   const schedule = vipRows(o.schedule, join(path, 'schedule'), assets, (cell, p): FeeRates => {
     const r = closedObject(cell, p, ['maker', 'taker']);
     const rate = (key: 'maker' | 'taker'): string => {
@@ -292,7 +342,26 @@ function parseFees(
   // RULES §5: fees in BNB at a discount are not specified yet, so the only accepted value is the default.
   if (bnbFeeBurn)
     invalidReferenceData(join(path, 'bnbFeeBurn'), 'not yet specified: only false is accepted');
-  return { schedule, bnbFeeBurn };
+  if (o.maxRate === undefined) return { schedule, bnbFeeBurn };
+  const p = join(path, 'maxRate');
+  const maxRate = decimal(o.maxRate, p);
+  if (maxRate.lt(ZERO) || maxRate.gte(ONE)) invalidReferenceData(p, 'must be in [0, 1)');
+  // An explicit fee equal to the schedule's own fee must always be accepted (RULES §2.6).
+  const largest = largestScheduleRate(schedule);
+  if (maxRate.lt(largest))
+    invalidReferenceData(p, `must be ≥ the schedule's largest rate (${largest.toFixed()})`);
+  return { schedule, bnbFeeBurn, maxRate: o.maxRate as string };
+}
+
+function largestScheduleRate(schedule: FeeScheduleRow[]): Dec {
+  let largest = ZERO;
+  for (const row of schedule) {
+    for (const [key, cell] of Object.entries(row)) {
+      if (key === 'minVipLevel' || typeof cell === 'number') continue;
+      for (const rate of [dec(cell.maker), dec(cell.taker)]) if (rate.gt(largest)) largest = rate;
+    }
+  }
+  return largest;
 }
 
 function parseLiquidation(value: unknown, path: string): ReferenceData['liquidation'] {
@@ -303,8 +372,13 @@ function parseLiquidation(value: unknown, path: string): ReferenceData['liquidat
 }
 
 function parseFunding(value: unknown, path: string): ReferenceData['funding'] {
-  const o = closedObject(value, path, ['intervalHours']);
-  return { intervalHours: integer(o.intervalHours, join(path, 'intervalHours'), 1) };
+  const o = closedObject(value, path, ['intervalHours', 'maxAbsRate'], ['maxAbsRate']);
+  const intervalHours = integer(o.intervalHours, join(path, 'intervalHours'), 1);
+  if (o.maxAbsRate === undefined) return { intervalHours };
+  const p = join(path, 'maxAbsRate');
+  const maxAbsRate = decimal(o.maxAbsRate, p);
+  if (!maxAbsRate.gt(ZERO) || !maxAbsRate.lt(ONE)) invalidReferenceData(p, 'must be in (0, 1)');
+  return { intervalHours, maxAbsRate: o.maxAbsRate as string };
 }
 
 function parseFlags(value: unknown, path: string): ReferenceData['flags'] {

@@ -36,6 +36,16 @@ export interface SymbolReference {
   pricePrecision: number;
   liquidationFeeRate: string;
   brackets: Bracket[];
+  /**
+   * Optional (default "0.5"): a Fill whose price is further than this fraction from the symbol's mark is refused
+   * (no check before the symbol's first mark). A decimal string > 0.
+   */
+  fillPriceBandRatio?: string;
+  /**
+   * Optional (default 0): basis points by which a paper MARKET order's fill moves away from the mark (the
+   * Binance-compatible facade). An integer in [0, 9999], at most fillPriceBandRatio × 10000.
+   */
+  slippageBps?: number;
 }
 
 /** One row per VIP level band; keys other than `minVipLevel` are asset → threshold (decimal string). */
@@ -68,9 +78,19 @@ export interface ReferenceData {
   fees: {
     schedule: FeeScheduleRow[];
     bnbFeeBurn: boolean;
+    /**
+     * Optional (default "0.01"): an explicit Fill `fee` may not exceed this fraction of the notional; its lower
+     * bound is the schedule's most negative rate of the margin asset × notional (RULES §2.6). In [0, 1), and at
+     * least the schedule's largest rate.
+     */
+    maxRate?: string;
   };
   liquidation: { closePrice: 'MARK' | 'BANKRUPTCY' };
-  funding: { intervalHours: number };
+  funding: {
+    intervalHours: number;
+    /** Optional (default "0.03"): a funding rate beyond ± this is refused (RULES §5). In (0, 1). */
+    maxAbsRate?: string;
+  };
   defaultLeverage: number;
   flags: {
     isolatedSettingBlocks: boolean;

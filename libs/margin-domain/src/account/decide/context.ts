@@ -1,4 +1,7 @@
 import type { MarketView } from '../../market/market';
+import type { Dec } from '../../money/decimal';
+import { str } from '../../money/decimal';
+import { referenceBook } from '../../reference-data';
 import type { ReferenceData, SymbolReference } from '../../reference-data/reference-data.types';
 import { LedgerDomainError } from '../../shared/errors';
 import { requireString } from '../../shared/validate';
@@ -50,6 +53,30 @@ export function requireAsset(ref: ReferenceData, value: unknown): string {
     );
   }
   return asset;
+}
+
+/**
+ * An amount denominated in `asset` may have at most `assets.{A}.precision` decimals (reference-data.md; issue 11):
+ * finer amounts would put sub-unit dust in a wallet. Trailing zeros do not count. Binance −1111 BAD_PRECISION
+ * ("Precision is over the maximum defined for this asset"). Quantities are not amounts: they are never checked
+ * against the symbol's step (quantityPrecision is informational).
+ */
+export function requireAssetPrecision(
+  ref: ReferenceData,
+  asset: string,
+  amount: Dec,
+  field: string,
+): Dec {
+  const precision = referenceBook(ref).asset(asset).precision;
+  const decimals = amount.decimalPlaces();
+  if (decimals > precision) {
+    throw new LedgerDomainError(
+      'AMOUNT_PRECISION_EXCEEDED',
+      `${field} ${str(amount)} has ${decimals} decimals: ${asset} allows at most ${precision} decimals`,
+      { field, binanceCode: -1111 },
+    );
+  }
+  return amount;
 }
 
 /** One-way mode takes BOTH (the default); hedge mode takes LONG or SHORT (Binance −4061). */

@@ -6,7 +6,7 @@ import type { AccountEvent } from '../account.events';
 import type { Deposit, OpenAccount, SetVipLevel, Withdraw } from '../account.commands';
 import type { AccountState, AssetMode, PositionMode } from '../account.state';
 import type { DecideContext } from './context';
-import { requireAsset, requireOpened } from './context';
+import { requireAsset, requireAssetPrecision, requireOpened } from './context';
 
 /** Binance VIP levels: Regular (0) to VIP 9. */
 export const MAX_VIP_LEVEL = 9;
@@ -44,7 +44,12 @@ export function openAccount(command: OpenAccount, state: AccountState): AccountE
 export function deposit(command: Deposit, state: AccountState, ctx: DecideContext): AccountEvent[] {
   requireOpened(state);
   const asset = requireAsset(ctx.ref, command.asset);
-  const amount = requirePositive(command.amount, 'amount', 'INVALID_AMOUNT');
+  const amount = requireAssetPrecision(
+    ctx.ref,
+    asset,
+    requirePositive(command.amount, 'amount', 'INVALID_AMOUNT'),
+    'amount',
+  );
   return [{ type: 'Deposited', data: { asset, amount: str(amount) } }];
 }
 
@@ -56,7 +61,12 @@ export function withdraw(
 ): AccountEvent[] {
   requireOpened(state);
   const asset = requireAsset(ctx.ref, command.asset);
-  const amount = requirePositive(command.amount, 'amount', 'INVALID_AMOUNT');
+  const amount = requireAssetPrecision(
+    ctx.ref,
+    asset,
+    requirePositive(command.amount, 'amount', 'INVALID_AMOUNT'),
+    'amount',
+  );
   const margin = computeMargin(state, ctx.market, ctx.ref, { liquidationPrices: false });
   const limit = margin.assets.get(asset)?.maxWithdrawAmount;
   if (!limit || amount.gt(limit)) {

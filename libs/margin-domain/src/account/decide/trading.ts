@@ -1,9 +1,9 @@
 import type { Dec } from '../../money/decimal';
-import { ZERO, max, min, round8, str } from '../../money/decimal';
+import { D, ONE, STORED_DECIMALS, ZERO, max, min, round8, str } from '../../money/decimal';
 import { tierFor } from '../../margin/brackets';
 import { computeMargin } from '../../margin/margin-state';
 import { markOf } from '../../margin/position-math';
-import { feeRate } from '../../reference-data';
+import { feeRate, referenceBook } from '../../reference-data';
 import { LedgerDomainError } from '../../shared/errors';
 import {
   optionalBoolean,
@@ -12,13 +12,18 @@ import {
   requirePositive,
   requireString,
 } from '../../shared/validate';
-import { evolve } from '../account.evolve';
-import type { AccountEvent, PositionChanged } from '../account.events';
+import { evolve, fold } from '../account.evolve';
+import type { AccountEvent, InsuranceFundCovered, PositionChanged } from '../account.events';
 import type { AdjustIsolatedMargin, CancelOrder, Fill, PlaceOrder } from '../account.commands';
-import type { AccountState, MarginType, OrderSide, PositionSide } from '../account.state';
+import type { AccountState, MarginType, OrderSide, Position, PositionSide } from '../account.state';
 import { leverageOf, marginTypeOf, positionKey } from '../account.state';
 import type { DecideContext } from './context';
-import { requireOpened, requirePositionSide, requireSymbol } from './context';
+import {
+  requireAssetPrecision,
+  requireOpened,
+  requirePositionSide,
+  requireSymbol,
+} from './context';
 
 /** The position after a fill of signed quantity `d` at `price` (RULES §2.6), before fees. */
 export interface FillOutcome {
@@ -84,13 +89,20 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
   const side = requireEnum<OrderSide>(command.side, 'side', ['BUY', 'SELL'], undefined, -1117);
   const quantity = requirePositive(command.quantity, 'quantity', 'INVALID_QUANTITY', -4003);
   const price = requirePositive(command.price, 'price', 'INVALID_PRICE', -4001);
+  requirePriceInBand(ctx, symbol, price);
   const maker = optionalBoolean(command.maker, 'maker');
   const positionSide = requirePositionSide(state, command.positionSide);
   const marginAsset = symbolRef.marginAsset;
   const fee =
     command.fee === undefined || command.fee === null
       ? round8(feeRate(ctx.ref, state.vipLevel, marginAsset, maker).times(quantity).times(price))
-      : requireDecimal(command.fee, 'fee');
+      : requireFeeInRange(
+          requireAssetPrecision(ctx.ref, marginAsset, requireDecimal(command.fee, 'fee'), 'fee'),
+          quantity,
+          price,
+          marginAsset,
+          ctx,
+        );
   const order =
     command.orderId === undefined
       ? undefined
@@ -114,10 +126,14 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
     before?.marginType ?? (state.assetMode === 'MULTI' ? 'CROSSED' : marginTypeOf(state, symbol));
   const realizedPnl = round8(outcome.realizedPnl);
   const leverage = leverageOf(state, symbol, ctx.ref.defaultLeverage);
+  const cover =
+    marginType === 'ISOLATED' && before
+      ? isolatedShortfallCover(before, outcome, realizedPnl, fee, marginAsset)
+      : undefined;
   const isolatedTransfer =
     marginType === 'ISOLATED'
       ? isolatedTransferOf(
-          before?.isolatedWallet ?? ZERO,
+          (before?.isolatedWallet ?? ZERO).plus(cover?.data.amount ?? ZERO),
           before?.quantity ?? ZERO,
           outcome,
           realizedPnl,
@@ -147,6 +163,7 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
         : {}),
     },
   };
+  const events: AccountEvent[] = cover ? [cover, event] : [event];
   if (outcome.increasesExposure) {
     const mark = markOf(ctx.market, symbol, price);
     const notional = outcome.quantity.abs().times(mark);
@@ -157,9 +174,38 @@ export function fill(command: Fill, state: AccountState, ctx: DecideContext): Ac
         { field: 'quantity', binanceCode: -2027 },
       );
     }
-    requireMargin(evolve(state, event), ctx, marginAsset);
+    requireMargin(fold(events, state), ctx, marginAsset);
   }
-  return [event];
+  return events;
+}
+
+/**
+ * RULES §2.3, §5 (issue 11): an isolated position never touches the cross wallet. When a fill closes the side
+ * entirely (a close, or the closing part of a flip) and its isolated wallet after the realized PnL and the fee is
+ * below zero, the rest is a bankruptcy loss: the insurance fund covers it into the isolated wallet, decided before
+ * the fill, so the fill releases 0 instead of drawing on the cross wallet. A reduction is not covered: the open
+ * rest of the position still backs its wallet, and if it cannot, the risk saga liquidates it (and the liquidation
+ * is covered as before).
+ */
+function isolatedShortfallCover(
+  before: Position,
+  outcome: FillOutcome,
+  realizedPnl: Dec,
+  fee: Dec,
+  marginAsset: string,
+): InsuranceFundCovered | undefined {
+  if (!outcome.closedQuantity.eq(before.quantity.abs())) return undefined;
+  const afterPnl = before.isolatedWallet.plus(realizedPnl).minus(fee);
+  if (!afterPnl.isNegative()) return undefined;
+  return {
+    type: 'InsuranceFundCovered',
+    data: {
+      asset: marginAsset,
+      amount: str(afterPnl.neg()),
+      symbol: before.symbol,
+      positionSide: before.positionSide,
+    },
+  };
 }
 
 /**
@@ -185,6 +231,62 @@ function isolatedTransferOf(
     return round8(outcome.quantity.abs().times(price).div(leverage)).minus(afterPnl);
   }
   return round8(max(ZERO, afterPnl).times(outcome.closedQuantity).div(q0.abs())).neg();
+}
+
+/**
+ * A fill's price must lie within mark × (1 ± fillPriceBandRatio) of the symbol's current mark (issue 11,
+ * reference-data.md; default 0.5), like Binance's PERCENT_PRICE filter against the mark: above is −4016
+ * PRICE_HIGHTER_THAN_MULTIPLIER_UP, below −4024 PRICE_LOWER_THAN_MULTIPLIER_DOWN. A symbol never marked has no band
+ * (the first fills of a scenario may come before any mark).
+ */
+function requirePriceInBand(ctx: DecideContext, symbol: string, price: Dec): void {
+  const mark = ctx.market.marks.get(symbol);
+  if (!mark) return;
+  const ratio = referenceBook(ctx.ref).fillPriceBandRatio(symbol);
+  const cap = mark.times(ONE.plus(ratio));
+  const floor = mark.times(ONE.minus(ratio));
+  if (price.gt(cap)) {
+    throw new LedgerDomainError(
+      'FILL_PRICE_OUT_OF_BAND',
+      `price ${str(price)} is above ${str(cap)}, the cap of ${symbol} (mark ${str(mark)} × (1 + ${str(ratio)}))`,
+      { field: 'price', binanceCode: -4016 },
+    );
+  }
+  if (price.lt(floor)) {
+    throw new LedgerDomainError(
+      'FILL_PRICE_OUT_OF_BAND',
+      `price ${str(price)} is below ${str(floor)}, the floor of ${symbol} (mark ${str(mark)} × (1 − ${str(ratio)}))`,
+      { field: 'price', binanceCode: -4024 },
+    );
+  }
+}
+
+/**
+ * An explicit fee must lie in [floor × N, maxRate × N] with N = |quantity| × price (issue 11, RULES §2.6,
+ * reference-data.md `fees.maxRate`): floor is the most negative rate of the margin asset over the whole schedule
+ * (0 when none is negative), so no "rebate" beyond what the schedule grants can credit the wallet. Both bounds are
+ * rounded outward to 8 dp, so a fee the venue rounded to the stored scale is never refused.
+ */
+function requireFeeInRange(
+  fee: Dec,
+  quantity: Dec,
+  price: Dec,
+  marginAsset: string,
+  ctx: DecideContext,
+): Dec {
+  const book = referenceBook(ctx.ref);
+  const notional = quantity.abs().times(price);
+  const floorRate = book.feeRateFloor(marginAsset);
+  const lower = notional.times(floorRate).toDecimalPlaces(STORED_DECIMALS, D.ROUND_FLOOR);
+  const upper = notional.times(book.feeMaxRate).toDecimalPlaces(STORED_DECIMALS, D.ROUND_CEIL);
+  if (fee.lt(lower) || fee.gt(upper)) {
+    throw new LedgerDomainError(
+      'FEE_OUT_OF_RANGE',
+      `fee ${str(fee)} ${marginAsset} is outside [${str(lower)}, ${str(upper)}] (rates ${str(floorRate)} … ${str(book.feeMaxRate)} of the notional ${str(notional)})`,
+      { field: 'fee', binanceCode: -4026 },
+    );
+  }
+  return fee;
 }
 
 /** RULES §2.6 pre-trade check on the unclamped available balance (SINGLE: the pool; MULTI: uniAvailable). */
@@ -287,6 +389,7 @@ export function adjustIsolatedMargin(
   if (amount.isZero()) {
     throw new LedgerDomainError('INVALID_AMOUNT', 'amount must not be 0', { field: 'amount' });
   }
+  requireAssetPrecision(ctx.ref, symbolRef.marginAsset, amount, 'amount');
   const positionSide = requirePositionSide(state, command.positionSide);
   const key = positionKey(symbol, positionSide);
   const position = state.positions.get(key);

@@ -25,6 +25,7 @@ import {
   setMarginTypeCommand,
   setPositionModeCommand,
   switchAssetModeCommand,
+  withOverrides,
   withdrawCommand,
 } from '@ledger/testing';
 
@@ -104,8 +105,20 @@ describe('decimal input', () => {
       (_case, value, code, binanceCode) =>
         expectRejected(aFill({ fee: value }), code, 'fee', binanceCode),
     );
+    // A rebate must be one the schedule grants (FEE_OUT_OF_RANGE otherwise: fill-fee-bounds.spec.ts); this
+    // schedule's maker rebate −0.001 allows down to −0.001 × 600 = −0.6.
+    const withRebate = withOverrides({
+      'fees.schedule': [
+        {
+          minVipLevel: 0,
+          USDT: { maker: '-0.001', taker: '0.0005' },
+          USDC: { maker: '0', taker: '0.0004' },
+        },
+      ],
+    });
     it('accepts a negative fee (a rebate) and credits it', () =>
       given(opened, aDeposit('1000'))
+        .with({ ref: withRebate })
         .when(aFill({ fee: '-0.5' }))
         .then((events, after) => {
           expect(events).toHaveLength(1);
