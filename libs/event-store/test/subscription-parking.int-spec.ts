@@ -20,6 +20,9 @@ import { type TestDatabase, createTestDatabase } from '@ledger/testing';
 
 import { anEvent, collectingLogger, committedHead, eventually, uniqueId } from './fixtures';
 
+// Each test waits on exact positions and rows, bounded; a machine shared with other suites can be slow.
+jest.setTimeout(30_000);
+
 describe('parking events that keep failing', () => {
   let db: TestDatabase;
   let store: EventStore;

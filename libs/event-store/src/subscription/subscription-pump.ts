@@ -266,12 +266,18 @@ export class SubscriptionPump implements Subscription {
         attempt += 1;
         this.position = undefined;
         this.blockedStreams = undefined;
-        const delayMs = Math.min(
-          this.settings.retryDelayMsInitial * 2 ** Math.min(attempt - 1, 30),
-          this.settings.retryDelayMsMax,
-        );
-        this.reportFailure(error, attempt, delayMs);
-        await this.stopToken.sleep(delayMs);
+        // A spent streak is not retried: the next turn narrows the batch down or parks the event at once.
+        const spent =
+          error instanceof HandlerFailure &&
+          (this.failures?.count ?? 0) >= this.settings.maxAttempts;
+        const delayMs = spent
+          ? 0
+          : Math.min(
+              this.settings.retryDelayMsInitial * 2 ** Math.min(attempt - 1, 30),
+              this.settings.retryDelayMsMax,
+            );
+        this.reportFailure(error, attempt, delayMs, spent);
+        if (delayMs > 0) await this.stopToken.sleep(delayMs);
       }
     }
   }
@@ -518,10 +524,13 @@ export class SubscriptionPump implements Subscription {
     }
   }
 
-  private reportFailure(error: unknown, attempt: number, delayMs: number): void {
+  private reportFailure(error: unknown, attempt: number, delayMs: number, spent: boolean): void {
     const cause = error instanceof HandlerFailure ? error.cause : error;
+    const next = spent
+      ? `failed ${this.settings.maxAttempts} times: narrowing it down to the failing event`
+      : `retrying in ${delayMs} ms`;
     this.logger.error(
-      `batch failed (attempt ${attempt}), rolled back, retrying in ${delayMs} ms: ${describe(cause)}`,
+      `batch failed (attempt ${attempt}), rolled back, ${next}: ${describe(cause)}`,
       stackOf(cause),
     );
     this.callOnError(cause, attempt);
