@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RecordedEvent, Subscription } from '@ledger/event-store';
+import type { RecordedEvent, Subscription, SubscriptionLogger } from '@ledger/event-store';
 import type { AccountCommand } from '@ledger/margin-domain';
 import { LedgerDomainError, assessRisk } from '@ledger/margin-domain';
 import type { Ledger } from '../ledger/ledger';
@@ -44,6 +44,8 @@ export class RiskSaga {
   constructor(
     private readonly ledger: Ledger,
     private readonly logger: Pick<Console, 'warn' | 'error'>,
+    /** Where its subscription logs (batch failures, parked events); default a Nest Logger. */
+    private readonly subscriptionLogger?: SubscriptionLogger,
   ) {}
 
   async start(): Promise<void> {
@@ -53,6 +55,7 @@ export class RiskSaga {
       {
         handlerOutsideTransaction: true,
         batchSize: 500,
+        ...(this.subscriptionLogger ? { logger: this.subscriptionLogger } : {}),
         onError: (error, attempt) =>
           this.logger.error(`risk saga batch failed (attempt ${attempt})`, error),
       },
