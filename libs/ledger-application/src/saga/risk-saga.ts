@@ -56,8 +56,13 @@ export class RiskSaga {
         handlerOutsideTransaction: true,
         batchSize: 500,
         ...(this.subscriptionLogger ? { logger: this.subscriptionLogger } : {}),
-        onError: (error, attempt) =>
-          this.logger.error(`risk saga batch failed (attempt ${attempt})`, error),
+        onError: (error, attempt, parked) =>
+          this.logger.error(
+            parked
+              ? `risk saga parked ${parked.streamId} v${parked.streamVersion} (parked event ${parked.id}, ${attempt} attempts)`
+              : `risk saga batch failed (attempt ${attempt})`,
+            error,
+          ),
       },
     );
     await this.subscription.start();
