@@ -1,6 +1,7 @@
 import { CreateEventStore1732450000000 } from './1732450000000-create-event-store';
 import { CreateAccountProjections1732450100000 } from './1732450100000-create-account-projections';
 import { CreateApiTables1732450200000 } from './1732450200000-create-api-tables';
+import { ConsumerParking1732450300000 } from './1732450300000-consumer-parking';
 
 /**
  * Every migration, oldest first: the only way the schema changes (ARCHITECTURE.md "Layout"). TypeORM runs those
@@ -10,4 +11,5 @@ export const ALL_MIGRATIONS = [
   CreateEventStore1732450000000,
   CreateAccountProjections1732450100000,
   CreateApiTables1732450200000,
+  ConsumerParking1732450300000,
 ];

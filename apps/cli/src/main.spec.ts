@@ -16,6 +16,8 @@ const EXPECTED = [
   'apply',
   'bench',
   'keys add',
+  'parked list',
+  'parked retry',
 ];
 
 function leaves(program: Command, prefix = ''): Map<string, Command> {

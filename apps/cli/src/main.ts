@@ -14,6 +14,7 @@ import {
 import { keysAddCommand } from './commands/keys';
 import { benchCommand } from './commands/bench';
 import { applyCommand } from './commands/apply';
+import { parkedListCommand, parkedRetryCommand } from './commands/parked';
 
 /**
  * The `ledger` command. It works on DATABASE_URL (PostgreSQL) or the embedded PGlite in LEDGER_DATA_DIR
@@ -110,6 +111,36 @@ export function buildProgram(): Command {
     .option('--out <file>', 'results JSON (default bench/results/latest.json)')
     .action((opts: { quick?: boolean; only?: string; backends?: string; out?: string }) =>
       exit(benchCommand(opts)),
+    );
+
+  const parked = program
+    .command('parked')
+    .description('events the consumers parked after they kept failing: list them, retry them');
+  parked
+    .command('list', { isDefault: true })
+    .description(
+      'list parked events (and how many events of their stream wait behind each); the default of `ledger parked`',
+    )
+    .option('--consumer <name>', 'only this consumer, e.g. margin-history, risk-saga, event-bus')
+    .option('--blocked', 'list the events waiting behind them too')
+    .option('--json', 'print JSON instead of a table')
+    .action((opts: { consumer?: string; blocked?: boolean; json?: boolean }) =>
+      exit(parkedListCommand(opts)),
+    );
+  parked
+    .command('retry')
+    .description(
+      'deliver parked events again (then the events waiting behind them) and report each outcome; the ledger ' +
+        'consumers run in this process while it waits unless another process holds them',
+    )
+    .argument('[ids...]', 'ids from `ledger parked`')
+    .option('--all', 'every parked event (of --consumer)')
+    .option('--consumer <name>', 'with --all: only this consumer')
+    .option('--wait <seconds>', 'how long to wait for the outcomes', '30')
+    .option('--json', 'print JSON instead of one line per event')
+    .action(
+      (ids: string[], opts: { all?: boolean; consumer?: string; wait?: string; json?: boolean }) =>
+        exit(parkedRetryCommand(ids, opts)),
     );
 
   const keys = program.command('keys').description('API keys of the HTTP API (stored hashed)');

@@ -121,14 +121,77 @@ export interface Snapshot {
 
 export type SubscriptionHandler = (events: RecordedEvent[], tx: Transaction) => Promise<void>;
 
+/**
+ * Why a consumer holds an event back: `failed` = the handler failed on it `maxAttempts` times on its own (or a
+ * retry failed); `blocked` = a later event of a stream whose earlier event is parked for that consumer, waiting
+ * behind it so the consumer still sees each stream in version order.
+ */
+export type ParkedEventStatus = 'failed' | 'blocked';
+
+/** An event a consumer moved past without applying it (libs/event-store/README.md "Subscriptions"). */
+export interface ParkedEvent {
+  /** The parked row's id (`ledger parked retry <id>`); not the event's position. */
+  id: bigint;
+  consumer: string;
+  /** The consumer's partition (0 until consumers are split by account hash). */
+  partition: number;
+  status: ParkedEventStatus;
+  globalPosition: bigint;
+  transactionId: bigint;
+  streamId: string;
+  streamVersion: number;
+  type: string;
+  /** The last handler error (null for `blocked`). */
+  error: string | null;
+  /** Failed deliveries that included this event: its batch's, its own, and failed retries (0 for `blocked`). */
+  attempts: number;
+  firstFailedAt: Date | null;
+  lastFailedAt: Date | null;
+  parkedAt: Date;
+  /** Set by `retryParked` until the consumer has tried again (the request survives restarts). */
+  retryRequestedAt: Date | null;
+}
+
+export interface ParkedEventFilter {
+  consumer?: string;
+  status?: ParkedEventStatus;
+}
+
+/** Per consumer partition: events parked (`failed`) and events waiting behind them (`blocked`). */
+export interface ParkedCount {
+  consumer: string;
+  partition: number;
+  failed: number;
+  blocked: number;
+}
+
+/** Which parked events to retry: by id, or every `failed` one (of one consumer). */
+export type RetryParkedSelector = { ids: bigint[] } | { all: true; consumer?: string };
+
 export interface SubscriptionOptions {
   batchSize?: number;
   /** Fallback polling interval when no NOTIFY arrives. */
   pollIntervalMs?: number;
   streamPrefixes?: string[];
   types?: string[];
-  /** Called with each handler error before the retry (the consumer never skips the failed batch). */
-  onError?: (error: unknown, attempt: number) => void;
+  /**
+   * Called with each handler error before the retry, and with each event parked (`parked` set): the consumer
+   * never skips an event silently.
+   */
+  onError?: (error: unknown, attempt: number, parked?: ParkedEvent) => void;
+  /**
+   * Handler failures of one delivery before the pump narrows it down: a batch that failed this many times is
+   * delivered again one event at a time, and an event that failed this many times on its own is parked (its
+   * stream's later events wait behind it), so nothing is retried forever. Default 5.
+   */
+  maxAttempts?: number;
+  /**
+   * Called each time this instance becomes the active consumer (it took the lease), with the stored checkpoint and
+   * before the first batch: in-memory views derive their state up to that checkpoint here, skipping the consumer's
+   * parked events (another instance may have moved the checkpoint since this one last ran). A failure is logged
+   * and retried like a failed batch, never parked.
+   */
+  onActivate?: (checkpoint: Checkpoint | null) => Promise<void>;
   /**
    * Run the handler outside the checkpoint's transaction (the `tx` it receives runs single statements), and store
    * the checkpoint after it returns: at-least-once delivery for handlers that write through the store themselves
@@ -137,9 +200,10 @@ export interface SubscriptionOptions {
    */
   handlerOutsideTransaction?: boolean;
   /**
-   * Addition: called with the batch once its transaction has committed (the EventBus pump publishes here, so a
-   * rolled-back batch is never published). Not retried: an error is logged. A crash between the commit and this
-   * call loses that call, never the checkpoint's exactly-once effect.
+   * Addition: called with the events handed to the handler once their transaction has committed (the EventBus
+   * pump publishes here, so a rolled-back batch is never published; in-memory views commit what the handler
+   * folded here). Also after a parked event's successful retry, with that event. Not retried: an error is logged.
+   * A crash between the commit and this call loses that call, never the checkpoint's exactly-once effect.
    */
   afterCommit?: (events: RecordedEvent[]) => void | Promise<void>;
   /** Addition: first retry delay after a failed batch, doubled per attempt up to `retryDelayMsMax`. Default 100. */
@@ -202,6 +266,17 @@ export interface EventStore {
     handler: SubscriptionHandler,
     options?: SubscriptionOptions,
   ): Subscription;
+  /** The events consumers parked (and those blocked behind them), oldest first per consumer. */
+  parkedEvents?(filter?: ParkedEventFilter): Promise<ParkedEvent[]>;
+  /** Per consumer partition: how many events are parked and blocked behind them (for /metrics and /health). */
+  parkedCounts?(): Promise<ParkedCount[]>;
+  /**
+   * Asks the consumers to deliver these `failed` events again, once each: whichever process holds the consumer
+   * does it on its next turn (at once in this process, within a poll interval elsewhere). On success the row is
+   * removed and the stream's blocked events are delivered in order; on failure it stays parked with one more
+   * attempt and the new error. Returns the rows it marked (blocked or unknown ids are not marked).
+   */
+  retryParked?(selector: RetryParkedSelector): Promise<ParkedEvent[]>;
   /** The first result of a command id, or null if the store has not seen it (idempotent retries check first). */
   commandResult?(commandId: string): Promise<AppendResult | null>;
   saveSnapshot(snapshot: Snapshot): Promise<void>;

@@ -10,9 +10,13 @@ import {
   ConcurrencyError,
   type EventStore,
   type EventToAppend,
+  type ParkedCount,
+  type ParkedEvent,
+  type ParkedEventFilter,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type RetryParkedSelector,
   type Snapshot,
   type Subscription,
   type SubscriptionHandler,
@@ -30,6 +34,7 @@ import {
   toDate,
   toRecordedEvent,
 } from './sql/rows';
+import * as Parked from './sql/parked-events';
 import type { SqlExecutor, SqlSession } from './sql/sql-session';
 import * as SQL from './sql/statements';
 import {
@@ -41,6 +46,7 @@ import { type UpcasterRegistry } from './upcaster-registry';
 
 const READ_ALL_LIMIT_DEFAULT = 1000;
 const APPENDED = 'appended';
+const RETRY_REQUESTED = 'retry-requested';
 
 /**
  * The event store over any SqlSession: PostgreSQL and PGlite run the same statements. The append is one call of
@@ -311,6 +317,21 @@ export class SqlEventStore implements EventStore {
     };
   }
 
+  parkedEvents(filter: ParkedEventFilter = {}): Promise<ParkedEvent[]> {
+    return Parked.listParked(this.session, filter);
+  }
+
+  parkedCounts(): Promise<ParkedCount[]> {
+    return Parked.countParked(this.session);
+  }
+
+  async retryParked(selector: RetryParkedSelector): Promise<ParkedEvent[]> {
+    const marked = await Parked.requestRetry(this.session, selector);
+    // This process's pumps look at once; others notice within their poll interval.
+    if (marked.length > 0) this.localAppends.emit(RETRY_REQUESTED);
+    return marked;
+  }
+
   withTransaction<T>(work: (tx: Transaction) => Promise<T>): Promise<T> {
     return this.session.transaction(work);
   }
@@ -362,6 +383,21 @@ export class SqlEventStore implements EventStore {
       onLocalAppend: (listener) => {
         this.localAppends.on(APPENDED, listener);
         return () => this.localAppends.off(APPENDED, listener);
+      },
+      parkedStreams: (name, partition) => Parked.parkedStreams(this.session, name, partition),
+      park: (tx, name, partition, requests) => Parked.insertParked(tx, name, partition, requests),
+      nextDueParked: (name, partition) => Parked.nextDueParked(this.session, name, partition),
+      readEventsAt: async (positions) =>
+        this.toEvents(await Parked.readEventsAt(this.session, positions)),
+      commitRedelivery: (id, work) =>
+        this.session.transaction(async (tx) => {
+          await work(tx);
+          await Parked.deleteParked(tx, id);
+        }),
+      recordParkedFailure: (id, failure) => Parked.recordParkedFailure(this.session, id, failure),
+      onRetryRequested: (listener) => {
+        this.localAppends.on(RETRY_REQUESTED, listener);
+        return () => this.localAppends.off(RETRY_REQUESTED, listener);
       },
     };
   }

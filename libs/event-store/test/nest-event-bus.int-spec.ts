@@ -1,7 +1,8 @@
 /*
  * The NestJS glue: EventStoreModule provides the database, the store and the DataSource under their tokens; the
  * EventBusPump is the only publisher to the @nestjs/cqrs EventBus and publishes one LedgerEventRecorded per
- * committed event, in reader order; every error a bus handler throws (which @nestjs/cqrs swallows) is logged.
+ * committed event, in reader order, never twice (a redelivered event is skipped per stream version); every error a
+ * bus handler throws (which @nestjs/cqrs swallows) is logged.
  */
 import { Injectable, Logger } from '@nestjs/common';
 import { CqrsModule, EventsHandler, type IEventHandler } from '@nestjs/cqrs';
@@ -102,6 +103,38 @@ describe('EventStoreModule and the EventBus pump', () => {
     } finally {
       errors.mockRestore();
     }
+  });
+
+  it('never publishes an event twice when the log is delivered to it again', async () => {
+    const handler = moduleRef.get(RecordingHandler);
+    const pump = moduleRef.get(EventBusPump);
+    const stream = uniqueId('account');
+    await db.store.append(stream, [anEvent('Deposited')], {
+      commandId: uniqueId('c'),
+      expectedVersion: 0,
+    });
+    await pump.waitUntilCaughtUp(10_000);
+    await eventually(() => handler.seen.some((e) => e.streamId === stream));
+    const publishedBefore = handler.seen.length;
+
+    // Redelivery of everything: the consumer restarts from the start of the log (a checkpoint moved back).
+    await pump.onModuleDestroy();
+    await db.store.query(
+      `UPDATE subscription_checkpoints SET transaction_id = NULL, global_position = NULL WHERE name = 'event-bus'`,
+    );
+    pump.onApplicationBootstrap();
+    await pump.whenStarted();
+    await db.store.append(stream, [anEvent('Withdrawn')], {
+      commandId: uniqueId('c'),
+      expectedVersion: 1,
+    });
+    await pump.waitUntilCaughtUp(10_000);
+    await eventually(() =>
+      handler.seen.some((e) => e.streamId === stream && e.streamVersion === 2),
+    );
+    // Only the new event was published; the redelivered ones were skipped per stream version.
+    expect(handler.seen.length).toBe(publishedBefore + 1);
+    expect(handler.seen.at(-1)).toMatchObject({ streamId: stream, streamVersion: 2 });
   });
 
   it('stores the pump checkpoint under the consumer name "event-bus"', async () => {

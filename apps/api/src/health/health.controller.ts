@@ -35,7 +35,8 @@ export class HealthController {
 
   /**
    * Readiness: the database answers, no migration is pending, and no durable consumer (risk saga, EventBus pump,
-   * projections) lags by more than LEDGER_MAX_SUBSCRIPTION_LAG events.
+   * projections) lags by more than LEDGER_MAX_SUBSCRIPTION_LAG events. `parked` lists the events consumers parked
+   * (they kept failing); it never makes the answer 503: the consumers went on, the events are reported.
    */
   @Get()
   @HealthCheck()
@@ -45,6 +46,7 @@ export class HealthController {
         () => this.database.reachable('database'),
         () => this.database.migrated('migrations'),
         () => this.database.subscriptionsCaughtUp('subscriptions', maxSubscriptionLag()),
+        () => this.database.parkedEvents('parked'),
       ]);
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;

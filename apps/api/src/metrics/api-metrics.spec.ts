@@ -1,8 +1,9 @@
 /**
  * Goal: /metrics shows the risk saga's own counters (what this process's saga appended or had rejected), read from
- * `Ledger.sagaMetrics()` at each scrape, and zeros when the saga does not run in this process.
+ * `Ledger.sagaMetrics()` at each scrape, and zeros when the saga does not run in this process; and the events each
+ * consumer parked, and those waiting behind them, as the store counts them at each scrape.
  */
-import type { EventStore } from '@ledger/event-store';
+import type { EventStore, ParkedCount } from '@ledger/event-store';
 import { ApiMetrics } from './api-metrics';
 
 const store = { query: async () => [] } as unknown as EventStore;
@@ -28,5 +29,33 @@ describe('ApiMetrics: the risk saga counters', () => {
     expect(text).toMatch(/^ledger_auto_exchanges_total 0$/m);
     expect(text).toMatch(/^ledger_liquidations_total 0$/m);
     expect(text).toMatch(/^ledger_risk_saga_rejected_total 0$/m);
+  });
+});
+
+describe('ApiMetrics: parked events', () => {
+  it('shows per consumer the events it parked and those waiting behind them, as they are at each scrape', async () => {
+    let counts: ParkedCount[] = [
+      { consumer: 'margin-history', partition: 0, failed: 2, blocked: 5 },
+      { consumer: 'risk-saga', partition: 0, failed: 1, blocked: 0 },
+    ];
+    const parkingStore = {
+      query: async () => [],
+      parkedCounts: async () => counts,
+    } as unknown as EventStore;
+    const metrics = new ApiMetrics(parkingStore, { sagaMetrics: () => undefined });
+    let text = await metrics.registry.metrics();
+    expect(text).toMatch(
+      /^ledger_consumer_parked_events\{consumer="margin-history",status="failed"\} 2$/m,
+    );
+    expect(text).toMatch(
+      /^ledger_consumer_parked_events\{consumer="margin-history",status="blocked"\} 5$/m,
+    );
+    expect(text).toMatch(
+      /^ledger_consumer_parked_events\{consumer="risk-saga",status="failed"\} 1$/m,
+    );
+
+    counts = [];
+    text = await metrics.registry.metrics();
+    expect(text).not.toMatch(/^ledger_consumer_parked_events\{/m);
   });
 });

@@ -20,8 +20,8 @@ export async function subscriptionLags(store: EventStore): Promise<Map<string, n
 
 /**
  * The API's Prometheus metrics, in a registry of its own (one per app: tests run several apps in one process):
- * commands by name and outcome with a latency histogram, events per append, subscription lag per consumer, and the
- * risk saga's own counters in this process (auto-exchanges and liquidations it appended, its commands the domain
+ * commands by name and outcome with a latency histogram, events per append, subscription lag and parked events per
+ * consumer, and the risk saga's own counters in this process (auto-exchanges and liquidations it appended, its commands the domain
  * rejected), read from `Ledger.sagaMetrics()` at each scrape.
  */
 @Injectable()
@@ -60,6 +60,19 @@ export class ApiMetrics {
         this.reset();
         for (const [consumer, lag] of await subscriptionLags(eventStore))
           this.set({ consumer }, lag);
+      },
+    });
+    new Gauge({
+      name: 'ledger_consumer_parked_events',
+      help: 'Events each durable consumer parked after they kept failing (status="failed") and the later events of their streams waiting behind them (status="blocked"); ledger parked lists and retries them',
+      labelNames: ['consumer', 'status'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const count of (await eventStore.parkedCounts?.()) ?? []) {
+          this.inc({ consumer: count.consumer, status: 'failed' }, count.failed);
+          this.inc({ consumer: count.consumer, status: 'blocked' }, count.blocked);
+        }
       },
     });
     const sagaCounter = (

@@ -30,6 +30,12 @@ export class EventBusPump implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(EventBusPump.name);
   private subscription: Subscription | undefined;
   private started: Promise<void> = Promise.resolve();
+  /**
+   * Per stream, the last version published: an event delivered again (a parked event's retry after a restart, a
+   * checkpoint moved back by an operator) is never published twice by this process (STYLE §8). The pump publishes
+   * only after its batch committed, so a rolled-back batch was never published in the first place.
+   */
+  private readonly publishedVersions = new Map<string, number>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -43,7 +49,11 @@ export class EventBusPump implements OnApplicationBootstrap, OnModuleDestroy {
       ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
       ...(options.pollIntervalMs === undefined ? {} : { pollIntervalMs: options.pollIntervalMs }),
       afterCommit: (events) => {
-        for (const event of events) this.eventBus.publish(new LedgerEventRecorded(event));
+        for (const event of events) {
+          if (event.streamVersion <= (this.publishedVersions.get(event.streamId) ?? 0)) continue;
+          this.publishedVersions.set(event.streamId, event.streamVersion);
+          this.eventBus.publish(new LedgerEventRecorded(event));
+        }
       },
     });
     this.started = this.subscription.start().catch((error: unknown) => {

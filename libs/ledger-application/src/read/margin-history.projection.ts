@@ -3,6 +3,7 @@ import type {
   EventStore,
   RecordedEvent,
   Subscription,
+  SubscriptionOptions,
   Transaction,
 } from '@ledger/event-store';
 import { checkpointOf, compareCheckpoints } from '@ledger/event-store';
@@ -10,6 +11,7 @@ import type { AccountState, MarketEvent, MarketState, ReferenceData } from '@led
 import {
   applyMarketEvent,
   computeMargin,
+  copyMarketState,
   emptyMarketState,
   evolve,
   initialAccountState,
@@ -39,13 +41,60 @@ export interface MarginHistoryRow {
  * The fold the margin-history projection keeps: every account, the market and the reference data, advanced in
  * reader order, so each row uses the prices and rules in force at its event (a rebuild gives the same rows).
  * Rows are written for account events only; price ticks move the figures too, and `asOf` answers those.
+ *
+ * It is a view that remembers, per stream, the last version it folded and skips anything at or below it
+ * (STYLE §8): an event seen twice (a redelivered batch, a warm-up that overlaps the subscription) changes nothing
+ * and writes no second row. The live consumer folds each batch into a `draft()` and `commit()`s the draft only
+ * once the batch's transaction has committed: a rolled-back batch leaves the fold as it was, so its redelivery is
+ * folded exactly once.
  */
 export class MarginHistoryFold {
   private readonly accounts = new Map<string, AccountState>();
-  private readonly market: MarketState = emptyMarketState();
+  private readonly versions = new Map<string, number>();
+  private market: MarketState;
+  /** False while a draft shares its base's market; copied on the draft's first market event. */
+  private ownsMarket: boolean;
   private ref: ReferenceData | undefined;
+  /** Bumped by each commit: a draft made before another commit is stale and refused. */
+  private generation = 0;
+  private readonly baseGeneration: number;
 
+  constructor(private readonly base?: MarginHistoryFold) {
+    this.market = base ? base.market : emptyMarketState();
+    this.ownsMarket = base === undefined;
+    this.ref = base?.ref;
+    this.baseGeneration = base?.generation ?? 0;
+  }
+
+  /** A fold on top of this one: applies in its own layer until `commit(draft)`; dropping it changes nothing. */
+  draft(): MarginHistoryFold {
+    return new MarginHistoryFold(this);
+  }
+
+  /** Makes a draft's changes this fold's own (after the rows the draft produced have committed). */
+  commit(draft: MarginHistoryFold): void {
+    if (draft.base !== this || draft.baseGeneration !== this.generation)
+      throw new Error('margin history: a draft commits only onto the fold state it was made from');
+    for (const [id, state] of draft.accounts) this.accounts.set(id, state);
+    for (const [streamId, version] of draft.versions) this.versions.set(streamId, version);
+    this.market = draft.market;
+    this.ref = draft.ref;
+    this.generation += 1;
+  }
+
+  /** The last version of `streamId` this fold has applied (0: none). */
+  versionOf(streamId: string): number {
+    return this.versions.get(streamId) ?? this.base?.versionOf(streamId) ?? 0;
+  }
+
+  private account(accountId: string): AccountState | undefined {
+    return this.accounts.get(accountId) ?? this.base?.account(accountId);
+  }
+
+  /** Folds one event; the margin-history row it gives (account events only), or undefined. */
   apply(e: RecordedEvent): MarginHistoryRow | undefined {
+    if (e.streamVersion <= this.versionOf(e.streamId)) return undefined;
+    this.versions.set(e.streamId, e.streamVersion);
     const accountId = accountIdOf(e.streamId);
     if (accountId === undefined) {
       if (e.type === 'ReferenceDataPublished') {
@@ -55,12 +104,16 @@ export class MarginHistoryFold {
         e.type === 'AssetIndexUpdated' ||
         e.type === 'FundingRateSet'
       ) {
+        if (!this.ownsMarket) {
+          this.market = copyMarketState(this.market);
+          this.ownsMarket = true;
+        }
         applyMarketEvent(this.market, { type: e.type, data: e.data } as unknown as MarketEvent);
       }
       return undefined;
     }
     const state = evolve(
-      this.accounts.get(accountId) ?? initialAccountState(accountId),
+      this.account(accountId) ?? initialAccountState(accountId),
       toAccountEvent(e),
     );
     this.accounts.set(accountId, state);
@@ -118,37 +171,77 @@ async function readUpTo(
 }
 
 /**
+ * The fold as the consumer left it at `checkpoint`: every event up to it except those it parked (a parked event
+ * and the events blocked behind it were never applied; a retry applies them later, on top of the fold).
+ */
+async function foldAtCheckpoint(
+  store: EventStore,
+  checkpoint: Checkpoint | null,
+): Promise<MarginHistoryFold> {
+  const fold = new MarginHistoryFold();
+  if (!checkpoint) return fold;
+  const parked = await store.parkedEvents?.({ consumer: MARGIN_HISTORY_CONSUMER });
+  const skip = new Set((parked ?? []).map((p) => p.globalPosition));
+  await readUpTo(store, checkpoint, (events) => {
+    for (const e of events) if (!skip.has(e.globalPosition)) fold.apply(e);
+  });
+  return fold;
+}
+
+/**
  * The async margin-history projection on its own durable subscription: the checkpoint is stored in the same
- * transaction as the rows (exactly-once effect). On start it warms its fold up to its checkpoint.
+ * transaction as the rows (exactly-once effect). Idempotent under redelivery: each batch is folded into a draft
+ * that becomes the fold only after its transaction committed (`afterCommit`), and the fold skips what it has
+ * applied per stream version. Each time this instance becomes the active consumer (`onActivate`) it derives its
+ * fold from the log up to the stored checkpoint, without the events it parked.
  */
 export class MarginHistoryProjection {
   private subscription: Subscription | undefined;
+  private fold = new MarginHistoryFold();
+  /** The draft of the batch in flight, keyed by its last event; committed into `fold` after its commit. */
+  private pending: { lastPosition: bigint; draft: MarginHistoryFold } | undefined;
 
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly options: Pick<
+      SubscriptionOptions,
+      'logger' | 'onError' | 'maxAttempts' | 'retryDelayMsInitial' | 'retryDelayMsMax'
+    > = {},
+  ) {}
 
   async start(): Promise<void> {
-    const fold = new MarginHistoryFold();
-    const subscription = this.store.subscribe(
+    this.subscription = this.store.subscribe(
       MARGIN_HISTORY_CONSUMER,
       async (batch, tx) => {
+        const draft = this.fold.draft();
         const rows: MarginHistoryRow[] = [];
         for (const e of batch) {
-          const row = fold.apply(e);
+          const row = draft.apply(e);
           if (row) rows.push(row);
         }
         await insertMarginHistory(tx, rows);
+        this.pending = { lastPosition: batch.at(-1)?.globalPosition ?? -1n, draft };
       },
-      { batchSize: 1000 },
+      {
+        batchSize: 1000,
+        ...this.options,
+        onActivate: async (checkpoint) => {
+          this.pending = undefined;
+          this.fold = await foldAtCheckpoint(this.store, checkpoint);
+        },
+        afterCommit: (events) => {
+          const pending = this.pending;
+          this.pending = undefined;
+          if (pending && pending.lastPosition === events.at(-1)?.globalPosition)
+            this.fold.commit(pending.draft);
+        },
+      },
     );
-    const checkpoint = await subscription.checkpoint();
-    if (checkpoint)
-      await readUpTo(this.store, checkpoint, (events) => events.forEach((e) => void fold.apply(e)));
-    this.subscription = subscription;
-    await subscription.start();
+    await this.subscription.start();
   }
 
-  async waitUntilCaughtUp(): Promise<void> {
-    await this.subscription?.waitUntilCaughtUp();
+  async waitUntilCaughtUp(timeoutMs?: number): Promise<void> {
+    await this.subscription?.waitUntilCaughtUp(timeoutMs);
   }
 
   async stop(): Promise<void> {
@@ -198,6 +291,10 @@ export async function rebuildMarginHistory(
   await store.withTransaction(async (tx) => {
     await tx.query('DROP TABLE margin_history');
     await tx.query('ALTER TABLE margin_history_next RENAME TO margin_history');
+    // The rebuild folded every event, the consumer's parked ones included: nothing of it is parked any more.
+    await tx.query('DELETE FROM consumer_parked_events WHERE consumer = $1', [
+      MARGIN_HISTORY_CONSUMER,
+    ]);
     if (lastEvent) {
       await tx.query(
         `INSERT INTO subscription_checkpoints (name, transaction_id, global_position) VALUES ($1, $2::xid8, $3::bigint)

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { RecordedEvent, Subscription } from '@ledger/event-store';
+import type { RecordedEvent, Subscription, SubscriptionLogger } from '@ledger/event-store';
 import type { AccountCommand } from '@ledger/margin-domain';
 import { LedgerDomainError, assessRisk } from '@ledger/margin-domain';
 import type { Ledger } from '../ledger/ledger';
@@ -31,12 +31,21 @@ export class RiskSaga {
    * fold at or above this version includes all of them (and perhaps later ones, which trigger their own check).
    */
   private readonly seenVersions = new Map<string, number>();
+  /**
+   * Per stream, the last version whose check completed (its commands appended or rejected): a redelivered batch
+   * (its checkpoint did not commit, or the same events come again) skips those events instead of re-checking
+   * (STYLE §8). Only raised after a run's check returned, so a check that failed half way runs again; its
+   * commands that did append come back as duplicates of their deterministic ids.
+   */
+  private readonly handledVersions = new Map<string, number>();
   /** Checks served from the ledger's cache vs loaded from the store (for the bench and the tests). */
   readonly checks = { cached: 0, loaded: 0 };
 
   constructor(
     private readonly ledger: Ledger,
     private readonly logger: Pick<Console, 'warn' | 'error'>,
+    /** Where its subscription logs (batch failures, parked events); default a Nest Logger. */
+    private readonly subscriptionLogger?: SubscriptionLogger,
   ) {}
 
   async start(): Promise<void> {
@@ -46,8 +55,14 @@ export class RiskSaga {
       {
         handlerOutsideTransaction: true,
         batchSize: 500,
-        onError: (error, attempt) =>
-          this.logger.error(`risk saga batch failed (attempt ${attempt})`, error),
+        ...(this.subscriptionLogger ? { logger: this.subscriptionLogger } : {}),
+        onError: (error, attempt, parked) =>
+          this.logger.error(
+            parked
+              ? `risk saga parked ${parked.streamId} v${parked.streamVersion} (parked event ${parked.id}, ${attempt} attempts)`
+              : `risk saga batch failed (attempt ${attempt})`,
+            error,
+          ),
       },
     );
     await this.subscription.start();
@@ -61,10 +76,14 @@ export class RiskSaga {
     await this.subscription?.waitUntilCaughtUp();
   }
 
-  /** Consecutive events of one command on one stream form a run; each run triggers one check. */
+  /**
+   * Consecutive events of one command on one stream form a run; each run triggers one check. Events at or below
+   * their stream's handled version were checked already and are skipped.
+   */
   async handle(batch: RecordedEvent[]): Promise<void> {
     let run: RecordedEvent[] = [];
     for (const event of batch) {
+      if (event.streamVersion <= (this.handledVersions.get(event.streamId) ?? 0)) continue;
       const head = run[0];
       if (
         head &&
@@ -81,6 +100,11 @@ export class RiskSaga {
   private async onRun(run: RecordedEvent[]): Promise<void> {
     const trigger = run[run.length - 1];
     if (!trigger) return;
+    await this.checkRun(run, trigger);
+    this.handledVersions.set(trigger.streamId, trigger.streamVersion);
+  }
+
+  private async checkRun(run: RecordedEvent[], trigger: RecordedEvent): Promise<void> {
     const accountId = accountIdOf(trigger.streamId);
     if (accountId !== undefined) {
       if (trigger.streamVersion > (this.seenVersions.get(accountId) ?? 0))
