@@ -1,6 +1,7 @@
 import { CreateEventStore1732450000000 } from './1732450000000-create-event-store';
 import { CreateAccountProjections1732450100000 } from './1732450100000-create-account-projections';
 import { CreateApiTables1732450200000 } from './1732450200000-create-api-tables';
+import { EventHashChain1732450400000 } from './1732450400000-event-hash-chain';
 
 /**
  * Every migration, oldest first: the only way the schema changes (ARCHITECTURE.md "Layout"). TypeORM runs those
@@ -10,4 +11,5 @@ export const ALL_MIGRATIONS = [
   CreateEventStore1732450000000,
   CreateAccountProjections1732450100000,
   CreateApiTables1732450200000,
+  EventHashChain1732450400000,
 ];
