@@ -42,7 +42,7 @@ function serialize(value: unknown, key: string, ancestors: Set<object>): string 
       break;
   }
   if (value === null) return 'null';
-  const object = value as object;
+  const object = value;
   if (ancestors.has(object)) throw new TypeError('canonicalJson: the value has a cycle');
   ancestors.add(object);
   try {

@@ -66,7 +66,8 @@ export function eventHash(previousHash: string | null, event: HashedEvent): stri
 }
 
 function hashBytes(hex: string): Buffer {
-  if (!isEventHash(hex)) throw new Error(`not an event hash (64 lower-case hex digits): ${hex}`);
+  if (!isEventHash(hex))
+    throw new Error(`not an event hash (64 lower-case hex digits): ${JSON.stringify(hex)}`);
   return Buffer.from(hex, 'hex');
 }
 

@@ -59,7 +59,9 @@ describe('ledger verify / export / import and the hash chain', () => {
   beforeAll(async () => {
     if (process.env.TEST_DATABASE_URL) process.env.DATABASE_URL = process.env.TEST_DATABASE_URL;
     else delete process.env.DATABASE_URL;
-    ({ target, dispose } = await temporaryTarget());
+    const temporary = await temporaryTarget();
+    target = temporary.target;
+    dispose = () => temporary.dispose();
     if (target.url) process.env.DATABASE_URL = target.url;
     else process.env.LEDGER_DATA_DIR = target.dataDir;
     files = mkdtempSync(join(tmpdir(), 'ledger-cli-test-'));
