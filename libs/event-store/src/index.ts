@@ -6,6 +6,8 @@ export * from './event-store';
 export { compareCheckpoints, checkpointOf, formatCheckpoint, parseCheckpoint } from './checkpoint';
 export { UpcasterRegistry } from './upcaster-registry';
 export { canonicalJson } from './canonical-json';
+export { ConsumerStartRefusedError, decideServerOrigin } from './subscription/server-origin';
+export type { ServerOrigin, ServerOriginDecision } from './subscription/server-origin';
 export {
   EVENT_HASH_HEX_LENGTH,
   eventHash,

@@ -43,6 +43,7 @@ import {
   type PumpBackend,
   SubscriptionPump,
 } from './subscription/subscription-pump';
+import { ConsumerStartRefusedError, decideServerOrigin } from './subscription/server-origin';
 import { type UpcasterRegistry } from './upcaster-registry';
 
 const READ_ALL_LIMIT_DEFAULT = 1000;
@@ -436,6 +437,7 @@ export class SqlEventStore implements EventStore {
 
   private pumpBackend(): PumpBackend {
     return {
+      checkServerOrigin: (name) => this.checkServerOrigin(name),
       acquireLease: (name, options) => this.session.acquireConsumerLease(name, options),
       ensureCheckpoint: async (name) => {
         await this.session.query(SQL.ENSURE_CHECKPOINT, [name]);
@@ -467,6 +469,34 @@ export class SqlEventStore implements EventStore {
         return () => this.localAppends.off(APPENDED, listener);
       },
     };
+  }
+
+  /** A consumer's start-up check after a restore (issue 11, item 8; src/subscription/server-origin.ts). */
+  private async checkServerOrigin(name: string): Promise<string | null> {
+    type Row = {
+      current_identifier: string;
+      stored_identifier: string | null;
+      current_transaction_id: string;
+      highest_event: string | null;
+      highest_checkpoint: string | null;
+    };
+    const row = single(await this.session.query<Row>(SQL.SERVER_ORIGIN, [name]), 'server origin');
+    const stored = [row.highest_event, row.highest_checkpoint]
+      .filter((id): id is string => id !== null)
+      .map((id) => BigInt(id));
+    const decision = decideServerOrigin(name, {
+      currentIdentifier: row.current_identifier,
+      storedIdentifier: row.stored_identifier,
+      currentTransactionId: BigInt(row.current_transaction_id),
+      highestStoredTransactionId:
+        stored.length === 0 ? null : stored.reduce((a, b) => (a > b ? a : b)),
+    });
+    if (decision.action === 'refuse') throw new ConsumerStartRefusedError(name, decision.message);
+    if (decision.action === 'record') {
+      await this.session.query(SQL.RECORD_SERVER_ORIGIN, [name, row.current_identifier]);
+      return decision.note;
+    }
+    return null;
   }
 
   private async readBatch(

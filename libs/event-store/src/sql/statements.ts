@@ -41,7 +41,8 @@ export function chainPageStatement(
   limit: number,
 ): { sql: string; params: unknown[] } {
   const order = 'ORDER BY events.stream_id, events.stream_version';
-  if (!after) return { sql: `SELECT ${EVENT_COLUMNS} FROM events ${order} LIMIT $1`, params: [limit] };
+  if (!after)
+    return { sql: `SELECT ${EVENT_COLUMNS} FROM events ${order} LIMIT $1`, params: [limit] };
   return {
     sql: `SELECT ${EVENT_COLUMNS} FROM events WHERE (stream_id, stream_version) > ($1, $2) ${order} LIMIT $3`,
     params: [after.streamId, after.streamVersion, limit],
@@ -88,6 +89,22 @@ export const SAVE_SNAPSHOT = `INSERT INTO snapshots (stream_id, stream_version, 
 export const LOAD_SNAPSHOT = `SELECT stream_id, stream_version, schema_version, state FROM snapshots
   WHERE stream_id = $1 AND stream_version <= coalesce($2::integer, 2147483647)
   ORDER BY snapshots.stream_version DESC LIMIT 1`;
+
+/**
+ * What a consumer's start-up check needs, in one statement (src/subscription/server-origin.ts): this server's
+ * identifier, the one stored with the checkpoint, the current transaction id, and the highest stored one.
+ */
+export const SERVER_ORIGIN = `SELECT
+    (SELECT system_identifier::text FROM pg_control_system()) AS current_identifier,
+    (SELECT c.system_identifier::text FROM subscription_checkpoints c WHERE c.name = $1) AS stored_identifier,
+    pg_current_xact_id()::text AS current_transaction_id,
+    (SELECT e.transaction_id::text FROM events e ORDER BY e.transaction_id DESC LIMIT 1) AS highest_event,
+    (SELECT c.transaction_id::text FROM subscription_checkpoints c WHERE c.transaction_id IS NOT NULL
+      ORDER BY c.transaction_id DESC LIMIT 1) AS highest_checkpoint`;
+
+export const RECORD_SERVER_ORIGIN = `INSERT INTO subscription_checkpoints (name, system_identifier)
+  VALUES ($1, $2::bigint)
+  ON CONFLICT (name) DO UPDATE SET system_identifier = excluded.system_identifier`;
 
 export const ENSURE_CHECKPOINT = `INSERT INTO subscription_checkpoints (name) VALUES ($1)
   ON CONFLICT (name) DO NOTHING`;
