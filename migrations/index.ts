@@ -2,6 +2,8 @@ import { CreateEventStore1732450000000 } from './1732450000000-create-event-stor
 import { CreateAccountProjections1732450100000 } from './1732450100000-create-account-projections';
 import { CreateApiTables1732450200000 } from './1732450200000-create-api-tables';
 import { ConsumerParking1732450300000 } from './1732450300000-consumer-parking';
+import { EventHashChain1732450400000 } from './1732450400000-event-hash-chain';
+import { CheckpointSystemIdentifier1732450500000 } from './1732450500000-checkpoint-system-identifier';
 
 /**
  * Every migration, oldest first: the only way the schema changes (ARCHITECTURE.md "Layout"). TypeORM runs those
@@ -12,4 +14,6 @@ export const ALL_MIGRATIONS = [
   CreateAccountProjections1732450100000,
   CreateApiTables1732450200000,
   ConsumerParking1732450300000,
+  EventHashChain1732450400000,
+  CheckpointSystemIdentifier1732450500000,
 ];

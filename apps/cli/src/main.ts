@@ -65,7 +65,7 @@ export function buildProgram(): Command {
   program
     .command('verify')
     .description(
-      'replay every stream and compare with the projections and snapshots; exit 1 on a mismatch',
+      "check every stream's hash chain, replay every stream and compare with the projections and snapshots; exit 1 on a mismatch",
     )
     .action(() => exit(verifyCommand()));
 
@@ -77,14 +77,16 @@ export function buildProgram(): Command {
 
   program
     .command('export')
-    .description('write every event (or one stream) as JSON Lines to stdout')
+    .description(
+      'write every event (or one stream) as stored, with its hash, as JSON Lines to stdout',
+    )
     .option('--stream <stream>', 'only this stream, e.g. account-a1')
     .action((opts: { stream?: string }) => exit(exportCommand(opts)));
 
   program
     .command('import')
     .description(
-      'append the events of an export file; idempotent, refuses conflicting files before writing',
+      'append the events of an export file, all or nothing; idempotent, checks the hashes, refuses conflicting or tampered files before writing',
     )
     .argument('<file>', 'a JSON Lines file written by `ledger export`')
     .action((file: string) => exit(importCommand(file)));

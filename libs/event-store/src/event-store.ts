@@ -39,6 +39,12 @@ export interface RecordedEvent {
   data: JsonObject;
   metadata: EventMetadata;
   recordedAt: Date;
+  /**
+   * The event's link in its stream's hash chain (src/hash-chain.ts): 64 lower-case hex digits, or null for an
+   * event stored before the chain existed. It covers the event as stored: after an upcaster changed `data` or
+   * `schemaVersion`, recompute it from a `raw` read. Absent in stores without a chain (in memory).
+   */
+  hash?: string | null;
 }
 
 /** A reader's position: the pair, never a bare global position (UPDATES.md, Foundation). */
@@ -98,6 +104,8 @@ export interface ReadStreamOptions {
   toVersion?: number;
   /** Only events whose global position is ≤ this (inclusive). */
   toGlobalPosition?: bigint;
+  /** As stored: no upcasters (what the hash chain covers; exports). */
+  raw?: boolean;
 }
 
 export interface ReadAllOptions {
@@ -109,6 +117,8 @@ export interface ReadAllOptions {
   streamPrefixes?: string[];
   /** Only events with one of these types. */
   types?: string[];
+  /** As stored: no upcasters (what the hash chain covers; exports). */
+  raw?: boolean;
 }
 
 export interface Snapshot {
@@ -243,6 +253,13 @@ export interface EventStore {
    * fails with that error and nothing is written. Optional: stores without it are used one append at a time.
    */
   appendBatch?(requests: AppendRequest[]): Promise<AppendOutcome[]>;
+  /**
+   * All or nothing: every request appended in ONE transaction (streams locked in a fixed order first, as in
+   * appendBatch), or none. The first request that does not append (a version conflict, a command id seen before,
+   * a failing `onAppended`, a database error) rolls the whole transaction back and is thrown as an
+   * `AppendAllError` naming its index. For imports and other all-or-nothing writes; optional.
+   */
+  appendAll?(requests: AppendRequest[]): Promise<AppendResult[]>;
   /** The stream's current version, 0 when it does not exist. */
   streamVersion(streamId: string): Promise<number>;
   /** Events of one stream in version order, upcast to their latest schema version. */
@@ -277,6 +294,11 @@ export interface EventStore {
    * attempt and the new error. Returns the rows it marked (blocked or unknown ids are not marked).
    */
   retryParked?(selector: RetryParkedSelector): Promise<ParkedEvent[]>;
+  /**
+   * Recomputes every stream's hash chain from the stored events (before upcasters) and reports, per stream, the
+   * unhashed prefix and the first event that does not match. Optional (stores without a chain).
+   */
+  verifyHashChains?(options?: VerifyHashChainsOptions): Promise<HashChainReport>;
   /** The first result of a command id, or null if the store has not seen it (idempotent retries check first). */
   commandResult?(commandId: string): Promise<AppendResult | null>;
   saveSnapshot(snapshot: Snapshot): Promise<void>;
@@ -301,6 +323,64 @@ export class ConcurrencyError extends Error {
     );
     this.name = 'ConcurrencyError';
   }
+}
+
+/** A request of `appendAll` did not append: nothing of the batch was written. */
+export class AppendAllError extends Error {
+  constructor(
+    /** Index of the request in the batch. */
+    readonly index: number,
+    readonly streamId: string,
+    readonly commandId: string,
+    /** `cause`: a ConcurrencyError, a CommandIdUsedError, or what onAppended or the database threw. */
+    cause: unknown,
+  ) {
+    super(
+      `append ${index} of the batch (${streamId}, command id ${commandId}) failed, nothing was written: ${
+        cause instanceof Error ? cause.message : String(cause)
+      }`,
+      { cause },
+    );
+    this.name = 'AppendAllError';
+  }
+}
+
+/** In an all-or-nothing batch, a command id the store has seen before (an append with it would write nothing). */
+export class CommandIdUsedError extends Error {
+  constructor(
+    readonly commandId: string,
+    readonly usedBy: AppendResult,
+  ) {
+    super(
+      `command id ${commandId} was used before, by ${usedBy.streamId} versions ${usedBy.firstVersion}–${usedBy.lastVersion}`,
+    );
+    this.name = 'CommandIdUsedError';
+  }
+}
+
+export interface VerifyHashChainsOptions {
+  /** Called after each page with the number of events checked so far. */
+  onProgress?: (events: number) => void;
+}
+
+/** What `verifyHashChains` found. */
+export interface HashChainReport {
+  streams: number;
+  events: number;
+  /** Events whose stored hash was recomputed and matched. */
+  hashedEvents: number;
+  /** Streams that begin with events stored before the chain existed (NULL hash): how many, per stream. */
+  unhashedPrefixes: { streamId: string; events: number }[];
+  /** At most one per stream: the first event that does not match (or a stream row that disagrees). */
+  mismatches: HashChainMismatch[];
+}
+
+export interface HashChainMismatch {
+  streamId: string;
+  streamVersion: number;
+  /** The event's global position; null when the stream row names a version that has no event. */
+  globalPosition: bigint | null;
+  reason: string;
 }
 
 /** An upcaster lifts one `(type, schemaVersion)` to the next schema version. */

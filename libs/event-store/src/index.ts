@@ -5,6 +5,17 @@
 export * from './event-store';
 export { compareCheckpoints, checkpointOf, formatCheckpoint, parseCheckpoint } from './checkpoint';
 export { UpcasterRegistry } from './upcaster-registry';
+export { canonicalJson } from './canonical-json';
+export { ConsumerStartRefusedError, decideServerOrigin } from './subscription/server-origin';
+export type { ServerOrigin, ServerOriginDecision } from './subscription/server-origin';
+export {
+  EVENT_HASH_HEX_LENGTH,
+  eventHash,
+  eventHashText,
+  eventHashTextParts,
+  isEventHash,
+} from './hash-chain';
+export type { HashedEvent } from './hash-chain';
 export { GroupCommitAppender } from './group-commit';
 export type { GroupCommitOptions } from './group-commit';
 export { openDatabase } from './database/open-database';

@@ -2,17 +2,20 @@ import { EventEmitter } from 'node:events';
 
 import { compareCheckpoints } from './checkpoint';
 import {
+  AppendAllError,
   type AppendOptions,
   type AppendOutcome,
   type AppendRequest,
   type AppendResult,
   type Checkpoint,
+  CommandIdUsedError,
   ConcurrencyError,
   type EventStore,
   type EventToAppend,
   type ParkedCount,
   type ParkedEvent,
   type ParkedEventFilter,
+  type HashChainReport,
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
@@ -22,7 +25,10 @@ import {
   type SubscriptionHandler,
   type SubscriptionOptions,
   type Transaction,
+  type VerifyHashChainsOptions,
 } from './event-store';
+import { eventHashTextParts } from './hash-chain';
+import { HashChainWalker } from './hash-chain-walker';
 import {
   type AppendRow,
   type CheckpointRow,
@@ -42,9 +48,12 @@ import {
   type PumpBackend,
   SubscriptionPump,
 } from './subscription/subscription-pump';
+import { ConsumerStartRefusedError, decideServerOrigin } from './subscription/server-origin';
 import { type UpcasterRegistry } from './upcaster-registry';
 
 const READ_ALL_LIMIT_DEFAULT = 1000;
+/** Events per page of verifyHashChains. */
+const CHAIN_PAGE = 5000;
 const APPENDED = 'appended';
 const RETRY_REQUESTED = 'retry-requested';
 
@@ -200,6 +209,62 @@ export class SqlEventStore implements EventStore {
     return outcomes as AppendOutcome[];
   }
 
+  async appendAll(requests: AppendRequest[]): Promise<AppendResult[]> {
+    // Every request checked and canonicalised before the transaction opens.
+    const params = requests.map(({ streamId, events, options }, i) => {
+      try {
+        assertAppendable(streamId, events, options);
+        return appendParams(streamId, events, options);
+      } catch (error) {
+        throw new AppendAllError(i, streamId, options.commandId, error);
+      }
+    });
+    if (requests.length === 0) return [];
+    let results: AppendResult[];
+    try {
+      results = await this.session.transaction(async (tx) => {
+        await this.lockStreams(
+          tx,
+          requests.map((r) => r.streamId),
+        );
+        const appended: AppendResult[] = [];
+        for (const [i, { streamId, events, options }] of requests.entries()) {
+          const row = await this.appendWithProjection(tx, params[i] ?? [], events, options).catch(
+            (error: unknown) => {
+              throw new AppendAllError(i, streamId, options.commandId, error);
+            },
+          );
+          if (row.r_status === 'conflict') {
+            const conflict = new ConcurrencyError(
+              streamId,
+              options.expectedVersion,
+              row.r_last_version,
+            );
+            throw new AppendAllError(i, streamId, options.commandId, conflict);
+          }
+          if (row.r_status === 'duplicate') {
+            const used = new CommandIdUsedError(options.commandId, toAppendResult(row, true));
+            throw new AppendAllError(i, streamId, options.commandId, used);
+          }
+          appended.push(toAppendResult(row, false));
+        }
+        return appended;
+      });
+    } catch (error) {
+      // Another transaction committed one of our command ids first (command_ids_pkey): say whose it is.
+      if (error instanceof AppendAllError && isCommandIdRace(error.cause)) {
+        const used = await this.commandResult(error.commandId);
+        if (used) {
+          const cause = new CommandIdUsedError(error.commandId, used);
+          throw new AppendAllError(error.index, error.streamId, error.commandId, cause);
+        }
+      }
+      throw error;
+    }
+    this.localAppends.emit(APPENDED);
+    return results;
+  }
+
   /** Every stream of a batch, locked in one fixed order before the transaction's first write (see LOCK_STREAMS). */
   private async lockStreams(tx: SqlExecutor, streamIds: string[]): Promise<void> {
     const streams = [...new Set(streamIds)].sort();
@@ -257,14 +322,51 @@ export class SqlEventStore implements EventStore {
 
   async readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
     const { sql, params } = SQL.readStreamStatement(streamId, options);
-    return this.toEvents(await this.session.query<EventRow>(sql, params));
+    return this.toEvents(await this.session.query<EventRow>(sql, params), options.raw);
   }
 
   async readAll(options: ReadAllOptions = {}): Promise<RecordedEvent[]> {
     const limit = options.limit ?? READ_ALL_LIMIT_DEFAULT;
     if (!(limit >= 1)) throw new RangeError(`readAll limit must be ≥ 1: ${limit}`);
     const { sql, params } = SQL.readAllStatement(options.after ?? null, limit, options);
-    return this.toEvents(await this.session.query<EventRow>(sql, params));
+    return this.toEvents(await this.session.query<EventRow>(sql, params), options.raw);
+  }
+
+  async verifyHashChains(options: VerifyHashChainsOptions = {}): Promise<HashChainReport> {
+    const [start] = await this.session.query<{ transaction_id: string }>(SQL.HASH_CHAIN_START);
+    const walker = new HashChainWalker(start ? BigInt(start.transaction_id) : null);
+    let after: { streamId: string; streamVersion: number } | null = null;
+    let events = 0;
+    for (;;) {
+      const { sql, params } = SQL.chainPageStatement(after, CHAIN_PAGE);
+      const rows = await this.session.query<EventRow>(sql, params);
+      for (const row of rows) walker.add(toRecordedEvent(row));
+      const last = rows.at(-1);
+      if (!last) break;
+      events += rows.length;
+      options.onProgress?.(events);
+      if (rows.length < CHAIN_PAGE) break;
+      after = { streamId: last.stream_id, streamVersion: last.stream_version };
+    }
+    type HeadRow = {
+      stream_id: string;
+      version: number;
+      last_hash: string | null;
+      event_version: number | null;
+      global_position: string | null;
+      event_hash: string | null;
+    };
+    for (const row of await this.session.query<HeadRow>(SQL.STREAM_HEAD_MISMATCHES)) {
+      walker.addMismatch({
+        streamId: row.stream_id,
+        streamVersion: row.version,
+        globalPosition: row.global_position === null ? null : BigInt(row.global_position),
+        reason:
+          `the streams row says version ${row.version} with last hash ${row.last_hash ?? 'none'}, ` +
+          `its last event is version ${row.event_version ?? 'none'} with hash ${row.event_hash ?? 'none'}`,
+      });
+    }
+    return walker.end();
   }
 
   async isVisible(globalPosition: bigint): Promise<boolean> {
@@ -348,12 +450,15 @@ export class SqlEventStore implements EventStore {
     return this.closing;
   }
 
-  private toEvents(rows: EventRow[]): RecordedEvent[] {
-    return rows.map((row) => this.upcasters.upcast(toRecordedEvent(row)));
+  private toEvents(rows: EventRow[], raw = false): RecordedEvent[] {
+    return raw
+      ? rows.map(toRecordedEvent)
+      : rows.map((row) => this.upcasters.upcast(toRecordedEvent(row)));
   }
 
   private pumpBackend(): PumpBackend {
     return {
+      checkServerOrigin: (name) => this.checkServerOrigin(name),
       acquireLease: (name, options) => this.session.acquireConsumerLease(name, options),
       ensureCheckpoint: async (name) => {
         await this.session.query(SQL.ENSURE_CHECKPOINT, [name]);
@@ -402,6 +507,34 @@ export class SqlEventStore implements EventStore {
     };
   }
 
+  /** A consumer's start-up check after a restore (issue 11, item 8; src/subscription/server-origin.ts). */
+  private async checkServerOrigin(name: string): Promise<string | null> {
+    type Row = {
+      current_identifier: string;
+      stored_identifier: string | null;
+      current_transaction_id: string;
+      highest_event: string | null;
+      highest_checkpoint: string | null;
+    };
+    const row = single(await this.session.query<Row>(SQL.SERVER_ORIGIN, [name]), 'server origin');
+    const stored = [row.highest_event, row.highest_checkpoint]
+      .filter((id): id is string => id !== null)
+      .map((id) => BigInt(id));
+    const decision = decideServerOrigin(name, {
+      currentIdentifier: row.current_identifier,
+      storedIdentifier: row.stored_identifier,
+      currentTransactionId: BigInt(row.current_transaction_id),
+      highestStoredTransactionId:
+        stored.length === 0 ? null : stored.reduce((a, b) => (a > b ? a : b)),
+    });
+    if (decision.action === 'refuse') throw new ConsumerStartRefusedError(name, decision.message);
+    if (decision.action === 'record') {
+      await this.session.query(SQL.RECORD_SERVER_ORIGIN, [name, row.current_identifier]);
+      return decision.note;
+    }
+    return null;
+  }
+
   private async readBatch(
     after: Checkpoint | null,
     limit: number,
@@ -442,7 +575,11 @@ const SAVEPOINT = 'SAVEPOINT ledger_append_batch';
 const RELEASE = 'RELEASE SAVEPOINT ledger_append_batch';
 const ROLLBACK_TO = 'ROLLBACK TO SAVEPOINT ledger_append_batch';
 
-/** The parameters of one `ledger_append` call. */
+/**
+ * The parameters of one `ledger_append` call. Each event travels as `[head, tail]`, its canonical JSON around the
+ * stream version (src/hash-chain.ts): the function inserts the version, hashes the text and stores the columns
+ * parsed from it, so the hash covers exactly what is stored.
+ */
 function appendParams(
   streamId: string,
   events: EventToAppend[],
@@ -452,14 +589,7 @@ function appendParams(
     streamId,
     options.expectedVersion === 'any' ? null : options.expectedVersion,
     options.commandId,
-    JSON.stringify(
-      events.map(({ type, schemaVersion, data, metadata }) => ({
-        type,
-        schemaVersion,
-        data,
-        metadata,
-      })),
-    ),
+    JSON.stringify(events.map((event) => eventHashTextParts(streamId, event))),
   ];
 }
 

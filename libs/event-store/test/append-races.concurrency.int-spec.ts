@@ -1,7 +1,8 @@
 /*
  * Appends racing for real on PostgreSQL (not registered on PGlite, which has one session and no concurrency):
- * many writers on one stream keep versions gapless with every append stored exactly once, and one command id
- * appended from several connections at once writes exactly one set of events, every caller getting that result.
+ * many writers on one stream keep versions gapless with every append stored exactly once, their hash chains
+ * unbroken, and one command id appended from several connections at once writes exactly one set of events, every
+ * caller getting that result.
  */
 import {
   type AppendOptions,
@@ -77,6 +78,9 @@ describe('appends racing on PostgreSQL', () => {
     });
     expect(inReaderOrder.map((e) => e.streamVersion)).toEqual(events.map((e) => e.streamVersion));
     expect(conflicts).toBeGreaterThan(0);
+    const chains = await store.verifyHashChains!();
+    expect(chains.mismatches).toEqual([]);
+    expect(chains.hashedEvents).toBe(chains.events);
   }, 120_000);
 
   it('keeps each stream in version order for readers when appenders race to create it', async () => {
@@ -101,6 +105,8 @@ describe('appends racing on PostgreSQL', () => {
       const inReaderOrder = await store.readAll({ after: null, streamPrefixes: [stream] });
       expect(inReaderOrder.map((e) => e.streamVersion)).toEqual(inReaderOrder.map((_, i) => i + 1));
     }
+    // Racing creators with expectedVersion 'any': each chains from the one before it.
+    expect((await store.verifyHashChains!()).mismatches).toEqual([]);
   }, 60_000);
 
   describe(`one command id from ${SAME_ID_CONNECTIONS} connections at once`, () => {

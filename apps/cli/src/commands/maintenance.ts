@@ -7,31 +7,70 @@ import {
   importEvents,
   rebuildAccountProjections,
   rebuildMarginHistory,
+  verifyIsClean,
   verifyLedger,
 } from '@ledger/ledger-application';
+import type { VerifyReport } from '@ledger/ledger-application';
 import { configuredTarget } from '../database-target';
 import { ProgressBar } from '../progress';
 import { openRuntime } from '../runtime';
 
-/** `ledger verify`: replay every stream and compare with the projections; exit 1 and a diff on mismatch. */
+/**
+ * `ledger verify`: recompute every stream's hash chain, replay every account stream and compare with the
+ * projections; exit 1 and name what differs (for a chain: stream, version, global position).
+ */
 export async function verifyCommand(): Promise<number> {
   const runtime = await openRuntime(configuredTarget(), { riskSaga: false });
   try {
+    const chainBar = new ProgressBar('chains');
     const bar = new ProgressBar('verify');
-    const report = await verifyLedger(runtime.database.store, (done, total) =>
-      bar.update(done, total),
+    const report = await verifyLedger(
+      runtime.database.store,
+      (done, total) => bar.update(done, total),
+      (done) => chainBar.update(done, done),
     );
     bar.done(report.events, report.events);
+    printChains(report);
     for (const m of report.mismatches) {
       console.log(`MISMATCH ${m.accountId} (${m.what})`);
       for (const line of m.diff) console.log(`    ${line}`);
     }
+    const problems = report.mismatches.length + (report.chains?.mismatches.length ?? 0);
     console.log(
-      `${report.accounts} accounts, ${report.events} events, ${report.snapshots} snapshots: ${report.mismatches.length === 0 ? 'clean' : `${report.mismatches.length} mismatches`}`,
+      `${report.accounts} accounts, ${report.events} events, ${report.snapshots} snapshots: ${problems === 0 ? 'clean' : `${problems} mismatches`}`,
     );
-    return report.mismatches.length === 0 ? 0 : 1;
+    return verifyIsClean(report) ? 0 : 1;
   } finally {
     await runtime.close();
+  }
+}
+
+/** Streams named on the unhashed-prefix line before it says "and N more". */
+const PREFIXES_NAMED = 10;
+
+function printChains(report: VerifyReport): void {
+  const chains = report.chains;
+  if (!chains) {
+    console.log('hash chains: not kept by this store');
+    return;
+  }
+  const prefixed = chains.unhashedPrefixes;
+  const unhashed = prefixed.reduce((sum, p) => sum + p.events, 0);
+  const named = prefixed
+    .slice(0, PREFIXES_NAMED)
+    .map((p) => `${p.streamId} (${p.events})`)
+    .join(', ');
+  const more =
+    prefixed.length > PREFIXES_NAMED ? `, and ${prefixed.length - PREFIXES_NAMED} more` : '';
+  console.log(
+    `hash chains: ${chains.streams} streams, ${chains.events} events, ${chains.hashedEvents} hashes match` +
+      (prefixed.length === 0
+        ? ''
+        : `; unhashed prefix (stored before the chain) in ${prefixed.length} streams, ${unhashed} events: ${named}${more}`),
+  );
+  for (const m of chains.mismatches) {
+    const position = m.globalPosition === null ? '' : `, global position ${m.globalPosition}`;
+    console.log(`CHAIN MISMATCH ${m.streamId} version ${m.streamVersion}${position}: ${m.reason}`);
   }
 }
 
@@ -89,7 +128,10 @@ export async function exportCommand(options: { stream?: string }): Promise<numbe
   }
 }
 
-/** `ledger import events.jsonl`: idempotent; a conflicting file is refused before anything is written. */
+/**
+ * `ledger import events.jsonl`: all or nothing, idempotent; a conflicting or tampered file (hashes recomputed) and a
+ * command id used by other events here are refused, and nothing is written.
+ */
 export async function importCommand(file: string): Promise<number> {
   const lines: ExportedEvent[] = [];
   const reader = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -108,7 +150,11 @@ export async function importCommand(file: string): Promise<number> {
   try {
     const report = await importEvents(runtime.database.store, lines);
     console.log(
-      `${report.lines} lines: ${report.appended} appended, ${report.alreadyPresent} already present`,
+      `${report.lines} lines: ${report.appended} appended, ${report.alreadyPresent} already present; ` +
+        `${report.hashesChecked} hashes checked, ${report.unhashed} lines without a hash` +
+        (report.rehashed === 0
+          ? ''
+          : `, ${report.rehashed} events hashed anew (their stream has unhashed events in the file)`),
     );
     return 0;
   } catch (error) {

@@ -16,6 +16,8 @@ export interface EventRow {
   data: JsonObject;
   metadata: EventMetadata;
   recorded_at: Date | string;
+  /** Hex; null for events stored before the hash chain. */
+  hash: string | null;
 }
 
 export interface CheckpointRow {
@@ -52,6 +54,7 @@ export function toRecordedEvent(row: EventRow): RecordedEvent {
     data: row.data,
     metadata: row.metadata,
     recordedAt: toDate(row.recorded_at),
+    hash: row.hash,
   };
 }
 

@@ -4,7 +4,7 @@
  */
 
 export const EVENT_COLUMNS = `global_position::text AS global_position, transaction_id::text AS transaction_id,
-  stream_id, stream_version, type, schema_version, data, metadata, recorded_at`;
+  stream_id, stream_version, type, schema_version, data, metadata, recorded_at, encode(hash, 'hex') AS hash`;
 
 /**
  * ORDER BY always names `events.` columns: a bare name would sort by the text alias of EVENT_COLUMNS, where
@@ -28,6 +28,39 @@ export const APPEND_STATEMENT_NAME = 'ledger_append_v1';
 export const LOCK_STREAMS = `SELECT pg_advisory_xact_lock(hashtextextended('ledger-stream:' || s.stream_id, 0))
   FROM unnest($1::text[]) WITH ORDINALITY AS s(stream_id, n) ORDER BY s.n`;
 export const LOCK_STREAMS_STATEMENT_NAME = 'ledger_lock_streams_v1';
+
+/** The transaction that added the hash chain (migration EventHashChain1732450400000). */
+export const HASH_CHAIN_START = `SELECT started_transaction_id::text AS transaction_id FROM event_hash_chain`;
+
+/**
+ * Every event, one stream after another in version order (keyset on the unique (stream_id, stream_version)
+ * index): what verifyHashChains walks. Committed events only, no xmin rule: a chain is checked up to its end.
+ */
+export function chainPageStatement(
+  after: { streamId: string; streamVersion: number } | null,
+  limit: number,
+): { sql: string; params: unknown[] } {
+  const order = 'ORDER BY events.stream_id, events.stream_version';
+  if (!after)
+    return { sql: `SELECT ${EVENT_COLUMNS} FROM events ${order} LIMIT $1`, params: [limit] };
+  return {
+    sql: `SELECT ${EVENT_COLUMNS} FROM events WHERE (stream_id, stream_version) > ($1, $2) ${order} LIMIT $3`,
+    params: [after.streamId, after.streamVersion, limit],
+  };
+}
+
+/**
+ * Stream rows that disagree with their last event (version or hash), in one statement, so one snapshot: a
+ * concurrent append cannot make a stream look inconsistent.
+ */
+export const STREAM_HEAD_MISMATCHES = `SELECT s.stream_id, s.version, encode(s.last_hash, 'hex') AS last_hash,
+    e.stream_version AS event_version, e.global_position::text AS global_position,
+    encode(e.hash, 'hex') AS event_hash
+  FROM streams s
+  LEFT JOIN LATERAL (SELECT events.stream_version, events.global_position, events.hash FROM events
+                      WHERE events.stream_id = s.stream_id ORDER BY events.stream_version DESC LIMIT 1) e ON true
+  WHERE e.stream_version IS DISTINCT FROM s.version OR e.hash IS DISTINCT FROM s.last_hash
+  ORDER BY s.stream_id`;
 
 export const COMMAND_RESULT = `SELECT stream_id, first_version, last_version,
   global_positions::text[] AS global_positions, transaction_id::text AS transaction_id
@@ -56,6 +89,22 @@ export const SAVE_SNAPSHOT = `INSERT INTO snapshots (stream_id, stream_version, 
 export const LOAD_SNAPSHOT = `SELECT stream_id, stream_version, schema_version, state FROM snapshots
   WHERE stream_id = $1 AND stream_version <= coalesce($2::integer, 2147483647)
   ORDER BY snapshots.stream_version DESC LIMIT 1`;
+
+/**
+ * What a consumer's start-up check needs, in one statement (src/subscription/server-origin.ts): this server's
+ * identifier, the one stored with the checkpoint, the current transaction id, and the highest stored one.
+ */
+export const SERVER_ORIGIN = `SELECT
+    (SELECT system_identifier::text FROM pg_control_system()) AS current_identifier,
+    (SELECT c.system_identifier::text FROM subscription_checkpoints c WHERE c.name = $1) AS stored_identifier,
+    pg_current_xact_id()::text AS current_transaction_id,
+    (SELECT e.transaction_id::text FROM events e ORDER BY e.transaction_id DESC LIMIT 1) AS highest_event,
+    (SELECT c.transaction_id::text FROM subscription_checkpoints c WHERE c.transaction_id IS NOT NULL
+      ORDER BY c.transaction_id DESC LIMIT 1) AS highest_checkpoint`;
+
+export const RECORD_SERVER_ORIGIN = `INSERT INTO subscription_checkpoints (name, system_identifier)
+  VALUES ($1, $2::bigint)
+  ON CONFLICT (name) DO UPDATE SET system_identifier = excluded.system_identifier`;
 
 export const ENSURE_CHECKPOINT = `INSERT INTO subscription_checkpoints (name) VALUES ($1)
   ON CONFLICT (name) DO NOTHING`;

@@ -26,6 +26,11 @@ export interface BatchRead {
 
 /** What a pump needs from the store; the SQL lives there, the loop lives here. */
 export interface PumpBackend {
+  /**
+   * The start-up check (issue 11, item 8): throws a ConsumerStartRefusedError when the database was restored into
+   * a server whose transaction ids are not past the stored ones; returns a note to log when it moved safely.
+   */
+  checkServerOrigin(name: string): Promise<string | null>;
   acquireLease(name: string, options: ConsumerLeaseOptions): Promise<ConsumerLease | null>;
   ensureCheckpoint(name: string): Promise<void>;
   loadCheckpoint(name: string): Promise<Checkpoint | null>;
@@ -213,6 +218,8 @@ export class SubscriptionPump implements Subscription {
   }
 
   private async begin(): Promise<void> {
+    const note = await this.backend.checkServerOrigin(this.name);
+    if (note) this.logger.warn(note);
     this.stopToken = new StopToken();
     this.unsubscribeLocal = this.backend.onLocalAppend(() => this.wake.wake());
     this.unsubscribeRetry = this.backend.onRetryRequested(() => {

@@ -1,4 +1,4 @@
-import type { EventStore } from '@ledger/event-store';
+import type { EventStore, HashChainReport } from '@ledger/event-store';
 import type { AccountState } from '@ledger/margin-domain';
 import {
   ACCOUNT_SNAPSHOT_SCHEMA_VERSION,
@@ -16,18 +16,39 @@ export interface VerifyReport {
   events: number;
   snapshots: number;
   mismatches: { accountId: string; what: string; diff: string[] }[];
+  /**
+   * Every stream's hash chain recomputed from the stored events (null when the store keeps no chain): the
+   * unhashed prefix per stream, and the first event of a stream that does not match (stream, version, position).
+   */
+  chains: HashChainReport | null;
+}
+
+/** True when verify found nothing wrong: no projection or snapshot difference, no broken hash chain. */
+export function verifyIsClean(report: VerifyReport): boolean {
+  return report.mismatches.length === 0 && (report.chains?.mismatches.length ?? 0) === 0;
 }
 
 /**
- * `ledger verify`: replays every account stream from its first event and compares the fold with the inline
- * projections and with every snapshot. Any difference is a bug (or tampering) and is reported path by path.
+ * `ledger verify`: checks every stream's hash chain (an event edited behind the ledger's back is named), then
+ * replays every account stream from its first event and compares the fold with the inline projections and with
+ * every snapshot. Any difference is a bug (or tampering) and is reported path by path.
  */
 export async function verifyLedger(
   store: EventStore,
   onProgress?: (events: number, total: number) => void,
+  onChainProgress?: (events: number) => void,
 ): Promise<VerifyReport> {
+  const chains = store.verifyHashChains
+    ? await store.verifyHashChains(onChainProgress ? { onProgress: onChainProgress } : {})
+    : null;
   const folds = await foldAllAccounts(store, (p) => onProgress?.(p.events, p.total));
-  const report: VerifyReport = { accounts: folds.size, events: 0, snapshots: 0, mismatches: [] };
+  const report: VerifyReport = {
+    accounts: folds.size,
+    events: 0,
+    snapshots: 0,
+    mismatches: [],
+    chains,
+  };
   const repository = new AccountRepository(store, Number.MAX_SAFE_INTEGER);
   for (const [accountId, global] of [...folds].sort(([a], [b]) => (a < b ? -1 : 1))) {
     // The global read stops below the cluster-wide xmin while the projection is read as committed: compare the
