@@ -72,7 +72,7 @@ describe('event hash chain', () => {
   beforeAll(async () => {
     db = await createTestDatabase('hash-chain', { upcasters });
     store = db.store;
-  });
+  }, 60_000);
   afterAll(() => db?.drop());
 
   it('hashes version 1 from nothing and each later event from the previous hash, for every expected version', async () => {
