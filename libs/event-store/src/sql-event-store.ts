@@ -48,7 +48,11 @@ import {
   type PumpBackend,
   SubscriptionPump,
 } from './subscription/subscription-pump';
-import { ConsumerStartRefusedError, decideServerOrigin } from './subscription/server-origin';
+import {
+  ConsumerStartRefusedError,
+  RESTORE_PROCEDURE_REFERENCE,
+  decideServerOrigin,
+} from './subscription/server-origin';
 import { type UpcasterRegistry } from './upcaster-registry';
 
 const READ_ALL_LIMIT_DEFAULT = 1000;
@@ -67,6 +71,8 @@ export class SqlEventStore implements EventStore {
   private readonly localAppends = new EventEmitter().setMaxListeners(0);
   private readonly subscriptions = new Set<SubscriptionPump>();
   private closing: Promise<void> | undefined;
+  /** The writer's restore check, once per store (see `assertWritable`). */
+  private writable: Promise<void> | undefined;
 
   constructor(
     private readonly session: SqlSession,
@@ -83,6 +89,7 @@ export class SqlEventStore implements EventStore {
     options: AppendOptions,
   ): Promise<AppendResult> {
     assertAppendable(streamId, events, options);
+    await this.assertWritable();
     const params = appendParams(streamId, events, options);
     let row: AppendRow;
     try {
@@ -106,6 +113,7 @@ export class SqlEventStore implements EventStore {
   }
 
   async appendBatch(requests: AppendRequest[]): Promise<AppendOutcome[]> {
+    await this.assertWritable();
     const outcomes: (AppendOutcome | undefined)[] = new Array<AppendOutcome | undefined>(
       requests.length,
     );
@@ -210,6 +218,7 @@ export class SqlEventStore implements EventStore {
   }
 
   async appendAll(requests: AppendRequest[]): Promise<AppendResult[]> {
+    await this.assertWritable();
     // Every request checked and canonicalised before the transaction opens.
     const params = requests.map(({ streamId, events, options }, i) => {
       try {
@@ -505,6 +514,33 @@ export class SqlEventStore implements EventStore {
         return () => this.localAppends.off(RETRY_REQUESTED, listener);
       },
     };
+  }
+
+  /**
+   * A writer's restore check (issue 11, item 8), once per store before its first append: on a database restored
+   * into another server whose transaction id counter lies below the stored events' ids, new appends would sort
+   * before events that already exist, for good. Consumers run their own check at start; this one guards the
+   * processes that append without running a consumer (CLI import, apply without the saga). A normal server
+   * always passes: its counter is past every committed transaction.
+   */
+  private assertWritable(): Promise<void> {
+    this.writable ??= (async () => {
+      type Row = { current_transaction_id: string; highest_event: string | null };
+      const row = single(await this.session.query<Row>(SQL.WRITER_ORIGIN), 'writer origin');
+      if (row.highest_event === null) return;
+      const highest = BigInt(row.highest_event);
+      if (BigInt(row.current_transaction_id) > highest) return;
+      throw new ConsumerStartRefusedError(
+        'append',
+        `refusing to append: the database holds transaction ids up to ${highest}, not below this server's ` +
+          `current ${row.current_transaction_id} (a dump restored from another server?): new events would sort ` +
+          `before existing ones. Advance the transaction id counter past ${highest} (epoch ${highest >> 32n}, ` +
+          `xid ${highest & 0xffffffffn}; see ${RESTORE_PROCEDURE_REFERENCE}), then start again.`,
+      );
+    })();
+    // A failed check (also a connection error) is not remembered: the next append asks again.
+    this.writable.catch(() => (this.writable = undefined));
+    return this.writable;
   }
 
   /** A consumer's start-up check after a restore (issue 11, item 8; src/subscription/server-origin.ts). */

@@ -126,7 +126,7 @@ describe('consumer start after a restore', () => {
   });
 });
 
-describe('a new consumer on a database whose events lie in the server’s future', () => {
+describe('a new consumer or writer on a database whose events lie in the server’s future', () => {
   it('is refused, naming the highest transaction id', async () => {
     const db = await createTestDatabase('server-origin-events');
     try {
@@ -146,6 +146,14 @@ describe('a new consumer on a database whose events lie in the server’s future
       );
       await subscription.stop();
       expect(await storedIdentifier(db.store, 'fresh-consumer')).toBeNull();
+      // A writer that runs no consumer (CLI import) is refused too: its events would sort before the restored.
+      await expect(
+        db.store.append('account-new', [anEvent()], {
+          commandId: uniqueId('c'),
+          expectedVersion: 0,
+        }),
+      ).rejects.toThrow(new RegExp(`refusing to append: .*up to ${future}`));
+      expect(await db.store.streamVersion('account-new')).toBe(0);
     } finally {
       await db.drop();
     }

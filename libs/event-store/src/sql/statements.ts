@@ -102,6 +102,10 @@ export const SERVER_ORIGIN = `SELECT
     (SELECT c.transaction_id::text FROM subscription_checkpoints c WHERE c.transaction_id IS NOT NULL
       ORDER BY c.transaction_id DESC LIMIT 1) AS highest_checkpoint`;
 
+/** A writer's restore check: the counter now against the highest stored event transaction id. */
+export const WRITER_ORIGIN = `SELECT pg_current_xact_id()::text AS current_transaction_id,
+    (SELECT e.transaction_id::text FROM events e ORDER BY e.transaction_id DESC LIMIT 1) AS highest_event`;
+
 export const RECORD_SERVER_ORIGIN = `INSERT INTO subscription_checkpoints (name, system_identifier)
   VALUES ($1, $2::bigint)
   ON CONFLICT (name) DO UPDATE SET system_identifier = excluded.system_identifier`;
