@@ -78,8 +78,8 @@ describe('ledger parked', () => {
       );
     }
     await startConsumer();
-    await consumer?.waitUntilCaughtUp(10_000);
-  }, 60_000);
+    await consumer?.waitUntilCaughtUp(60_000);
+  }, 300_000);
 
   afterAll(async () => {
     await consumer?.stop();
@@ -211,7 +211,7 @@ describe('ledger parked', () => {
     } finally {
       await ledger.close();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('refuses bad arguments before touching a database', async () => {
     const errors = jest.spyOn(console, 'error').mockImplementation(() => undefined);

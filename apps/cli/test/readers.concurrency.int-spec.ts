@@ -13,7 +13,7 @@ import { exportCommand, verifyCommand } from '../src/commands/maintenance';
 import { replayCommand } from '../src/commands/replay';
 import { stateCommand } from '../src/commands/state';
 
-jest.setTimeout(60_000);
+jest.setTimeout(300_000);
 
 let db: TestDatabase & { url: string };
 let service: LedgerRuntime;

@@ -20,7 +20,7 @@ describe('appendAll', () => {
   beforeAll(async () => {
     db = await createTestDatabase('append-all');
     store = db.store;
-  }, 60_000);
+  }, 300_000);
   afterAll(() => db?.drop());
 
   const request = (streamId: string, expectedVersion: number, commandId = uniqueId('cmd')) => ({

@@ -107,7 +107,7 @@ describe('appends racing on PostgreSQL', () => {
     }
     // Racing creators with expectedVersion 'any': each chains from the one before it.
     expect((await store.verifyHashChains!()).mismatches).toEqual([]);
-  }, 60_000);
+  }, 300_000);
 
   describe(`one command id from ${SAME_ID_CONNECTIONS} connections at once`, () => {
     /** All callers start together; an inline projection holding the winner open widens the race. */

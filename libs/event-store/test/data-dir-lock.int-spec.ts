@@ -16,7 +16,7 @@ import { ALL_MIGRATIONS } from '../../../migrations';
 import type { LedgerDatabase } from '../src';
 import { DATA_DIR_LOCK_FILE, DataDirLockedError, openDatabase } from '../src';
 
-jest.setTimeout(60_000);
+jest.setTimeout(300_000);
 
 let workDir: string;
 let dataDir: string;

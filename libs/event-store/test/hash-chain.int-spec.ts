@@ -72,7 +72,7 @@ describe('event hash chain', () => {
   beforeAll(async () => {
     db = await createTestDatabase('hash-chain', { upcasters });
     store = db.store;
-  }, 60_000);
+  }, 300_000);
   afterAll(() => db?.drop());
 
   it('hashes version 1 from nothing and each later event from the previous hash, for every expected version', async () => {
@@ -417,5 +417,5 @@ describe('event hash chain on a database that had events before it', () => {
     } finally {
       await scratch.drop();
     }
-  }, 60_000);
+  }, 300_000);
 });

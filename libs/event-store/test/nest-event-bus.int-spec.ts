@@ -72,7 +72,7 @@ describe('EventStoreModule and the EventBus pump', () => {
       commandId: uniqueId('c'),
       expectedVersion: 0,
     });
-    await moduleRef.get(EventBusPump).waitUntilCaughtUp(10_000);
+    await moduleRef.get(EventBusPump).waitUntilCaughtUp(60_000);
     const all = await db.store.readAll({ after: null });
     await eventually(() => handler.seen.length >= all.length);
     expect(handler.seen.map((e) => e.globalPosition)).toEqual(all.map((e) => e.globalPosition));
@@ -90,7 +90,7 @@ describe('EventStoreModule and the EventBus pump', () => {
         commandId: uniqueId('c'),
         expectedVersion: 0,
       });
-      await moduleRef.get(EventBusPump).waitUntilCaughtUp(10_000);
+      await moduleRef.get(EventBusPump).waitUntilCaughtUp(60_000);
       await eventually(() =>
         errors.mock.calls.some(([message]) =>
           String(message).includes(`a handler of Explodes ${stream}@1`),
@@ -113,7 +113,7 @@ describe('EventStoreModule and the EventBus pump', () => {
       commandId: uniqueId('c'),
       expectedVersion: 0,
     });
-    await pump.waitUntilCaughtUp(10_000);
+    await pump.waitUntilCaughtUp(60_000);
     await eventually(() => handler.seen.some((e) => e.streamId === stream));
     const publishedBefore = handler.seen.length;
 
@@ -128,7 +128,7 @@ describe('EventStoreModule and the EventBus pump', () => {
       commandId: uniqueId('c'),
       expectedVersion: 1,
     });
-    await pump.waitUntilCaughtUp(10_000);
+    await pump.waitUntilCaughtUp(60_000);
     await eventually(() =>
       handler.seen.some((e) => e.streamId === stream && e.streamVersion === 2),
     );

@@ -50,7 +50,7 @@ describe('consumer start after a restore', () => {
       commandId: uniqueId('c'),
       expectedVersion: 0,
     });
-  }, 60_000);
+  }, 300_000);
   afterAll(() => db?.drop());
 
   it('PGlite and PostgreSQL both answer pg_control_system() with an identifier', async () => {
@@ -157,5 +157,5 @@ describe('a new consumer or writer on a database whose events lie in the serverâ
     } finally {
       await db.drop();
     }
-  }, 60_000);
+  }, 300_000);
 });

@@ -21,7 +21,7 @@ import { type TestDatabase, createTestDatabase } from '@ledger/testing';
 import { anEvent, collectingLogger, committedHead, eventually, uniqueId } from './fixtures';
 
 // Each test waits on exact positions and rows, bounded; a machine shared with other suites can be slow.
-jest.setTimeout(30_000);
+jest.setTimeout(300_000);
 
 describe('parking events that keep failing', () => {
   let db: TestDatabase;
@@ -125,7 +125,7 @@ describe('parking events that keep failing', () => {
       }),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
 
     // a and c applied once each, in order; b v1 parked, b v2 blocked behind it, never applied.
     expect(await applied(consumer)).toEqual([`${a}@1`, `${a}@2`, `${c}@1`]);
@@ -164,7 +164,7 @@ describe('parking events that keep failing', () => {
 
     // Later appends: b waits behind its parked event, a goes on.
     await appendTo([b, a]);
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     expect(await applied(consumer)).toEqual([`${a}@1`, `${a}@2`, `${c}@1`, `${a}@3`]);
     expect((await parked(consumer)).map((r) => `${r.status} ${r.streamVersion}`)).toEqual([
       'failed 1',
@@ -193,7 +193,7 @@ describe('parking events that keep failing', () => {
       }),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     const [failed] = await parked(consumer);
     expect(await applied(consumer)).toEqual([`${a}@1`]);
 
@@ -214,7 +214,7 @@ describe('parking events that keep failing', () => {
 
     // The stream is free again: a new event of b goes straight through.
     await appendTo([b]);
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     expect(await applied(consumer)).toContain(`${b}@4`);
     expect(await parked(consumer)).toEqual([]);
   });
@@ -235,7 +235,7 @@ describe('parking events that keep failing', () => {
       ),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     const [first] = await parked(consumer);
     expect(first).toMatchObject({ status: 'failed', attempts: 6, error: 'first cause' });
 
@@ -273,7 +273,7 @@ describe('parking events that keep failing', () => {
       ),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     const [, blocked] = await parked(consumer);
     expect(await store.retryParked?.({ ids: [blocked!.id] })).toEqual([]);
     expect(await store.retryParked?.({ all: true, consumer: uniqueId('nobody') })).toEqual([]);
@@ -293,7 +293,7 @@ describe('parking events that keep failing', () => {
       }),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     const [head] = await parked(consumer);
 
     bad = new Set([2]);
@@ -321,7 +321,7 @@ describe('parking events that keep failing', () => {
       logger: collectingLogger(),
     });
     await before.start();
-    await before.waitUntilCaughtUp(10_000);
+    await before.waitUntilCaughtUp(60_000);
     await before.stop();
     expect((await parked(consumer)).length).toBe(3);
 
@@ -352,7 +352,7 @@ describe('parking events that keep failing', () => {
       logger: collectingLogger(),
     });
     await before.start();
-    await before.waitUntilCaughtUp(10_000);
+    await before.waitUntilCaughtUp(60_000);
     await before.stop();
     // What a crash right after the head's successful retry leaves: the head gone, its blocked rows still there.
     await store.query(
@@ -393,7 +393,7 @@ describe('parking events that keep failing', () => {
       ),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     expect(seen).toEqual([`${a}@1`, `${a}@2`]);
     expect((await parked(consumer)).map((r) => r.globalPosition)).toEqual([
       events[1]!.globalPosition,
@@ -436,7 +436,7 @@ describe('parking events that keep failing', () => {
         }),
       );
       await subscription.start();
-      await subscription.waitUntilCaughtUp(10_000);
+      await subscription.waitUntilCaughtUp(60_000);
       expect(attempts.slice(0, 8)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
       expect(await applied(consumer)).toEqual([`${a}@1`, `${a}@2`]);
       expect(await parked(consumer)).toEqual([]);

@@ -92,7 +92,7 @@ describe('durable subscriptions', () => {
       ),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
 
     expect(seen.map((e) => e.globalPosition)).toEqual(expected.map((e) => e.globalPosition));
     expect(Math.max(...batchSizes)).toBeLessThanOrEqual(5);
@@ -100,7 +100,7 @@ describe('durable subscriptions', () => {
     expect(await subscription.checkpoint()).toEqual(await committedHead(store));
 
     const more = await appendUnder(prefix, 2);
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     expect(seen.map((e) => e.globalPosition)).toEqual(more.map((e) => e.globalPosition));
   });
 
@@ -133,7 +133,7 @@ describe('durable subscriptions', () => {
       ),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
 
     expect(attempts).toEqual([1, 2, 3]);
     expect(logger.errors).toHaveLength(3);
@@ -152,7 +152,7 @@ describe('durable subscriptions', () => {
       streamPrefixes: [prefix],
     });
     await before.start();
-    await before.waitUntilCaughtUp(10_000);
+    await before.waitUntilCaughtUp(60_000);
     await before.stop();
 
     const all = await appendUnder(prefix, 3);
@@ -162,7 +162,7 @@ describe('durable subscriptions', () => {
       store.subscribe(name, projecting(name, seenAfter), { streamPrefixes: [prefix] }),
     );
     await after.start();
-    await after.waitUntilCaughtUp(10_000);
+    await after.waitUntilCaughtUp(60_000);
 
     expect(seenBefore.map((e) => e.globalPosition)).toEqual(first.map((e) => e.globalPosition));
     expect(seenAfter.map((e) => e.globalPosition)).toEqual(later.map((e) => e.globalPosition));
@@ -177,7 +177,7 @@ describe('durable subscriptions', () => {
     );
     await appendUnder(uniqueId('unwanted'), 3);
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     expect(handler).not.toHaveBeenCalled();
     expect(await subscription.checkpoint()).toEqual(await committedHead(store));
   });
@@ -208,7 +208,7 @@ describe('durable subscriptions', () => {
       ),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     expect(published).toEqual(expected.map((e) => e.globalPosition));
   });
 
@@ -236,7 +236,7 @@ describe('durable subscriptions', () => {
       ),
     );
     await subscription.start();
-    await subscription.waitUntilCaughtUp(10_000);
+    await subscription.waitUntilCaughtUp(60_000);
     const reacted = await store.readStream(reactions);
     expect(reacted.map((e) => e.data.to)).toEqual(triggers.map((e) => String(e.globalPosition)));
   });
@@ -280,7 +280,7 @@ describe('durable subscriptions', () => {
       secondStarted = true;
     });
     const early = await appendUnder(prefix, 3);
-    await first.waitUntilCaughtUp(10_000);
+    await first.waitUntilCaughtUp(60_000);
     await sleep(100);
     expect(secondStarted).toBe(false);
     expect(seenBySecond).toEqual([]);
@@ -288,7 +288,7 @@ describe('durable subscriptions', () => {
     await first.stop();
     await secondStart;
     const all = await appendUnder(prefix, 2);
-    await second.waitUntilCaughtUp(10_000);
+    await second.waitUntilCaughtUp(60_000);
     expect(seenByFirst.map((e) => e.globalPosition)).toEqual(early.map((e) => e.globalPosition));
     expect(seenBySecond.map((e) => e.globalPosition)).toEqual(
       all.slice(3).map((e) => e.globalPosition),

@@ -42,7 +42,7 @@ beforeAll(async () => {
     projection: sqlAccountProjection,
     logger: { warn: () => undefined, error: (...args: unknown[]) => console.error(...args) },
   });
-}, 30_000);
+}, 300_000);
 
 afterAll(async () => {
   await ledger?.close();
@@ -147,5 +147,5 @@ describe('as-of reads at random points of a long run', () => {
     }
     expect(differences).toEqual([]);
     expect(compared).toBeGreaterThan(POINTS * 2);
-  }, 85_000);
+  }, 300_000);
 });

@@ -68,7 +68,7 @@ beforeAll(async () => {
       }),
     );
   }
-}, 60_000);
+}, 300_000);
 
 afterAll(async () => {
   for (const w of workers) await w.close();
@@ -312,7 +312,7 @@ describe('eight ledger instances writing to the same accounts', () => {
       `concurrent workers: ${total} commands from ${WORKERS} instances in ${seconds.toFixed(1)} s; ${outcomes.size} accepted, ` +
         `rejected ${JSON.stringify(rejections)}, conflicts given up ${conflictsGivenUp}; saga ${JSON.stringify(sagaActions)}; ${report.events} account events, ${report.snapshots} snapshots`,
     );
-  }, 85_000);
+  }, 300_000);
 
   it('runs the risk saga on what the other instances appended (their fills, their ticks)', async () => {
     // Worker 3 opens a 100x long, worker 5 moves the mark 4% against it; only worker 0 runs the saga, and
@@ -375,5 +375,5 @@ describe('eight ledger instances writing to the same accounts', () => {
     } finally {
       await fresh.close();
     }
-  }, 30_000);
+  }, 300_000);
 });

@@ -74,7 +74,7 @@ beforeAll(async () => {
   );
   if (swc.status !== 0) throw new Error(`swc build failed: ${swc.stderr}`);
   db = await createConcurrencyTestDatabase('crash_safety');
-}, 60_000);
+}, 300_000);
 
 afterAll(async () => {
   await db?.drop();
@@ -310,5 +310,5 @@ describe('ledger apply under SIGKILL', () => {
       `crash safety: ${COMMANDS} commands in ${runs} runs (${kills} SIGKILLs) in ${seconds.toFixed(1)} s; ` +
         `${rejected} rejected, ${retriedAfterCrash} retries found already applied; saga actions ${JSON.stringify(byType)}`,
     );
-  }, 85_000);
+  }, 300_000);
 });

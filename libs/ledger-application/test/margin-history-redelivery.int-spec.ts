@@ -72,7 +72,7 @@ describe('margin history under a redelivered batch', () => {
     await db.store.query(`
       CREATE TRIGGER test_fail_margin_history BEFORE INSERT ON margin_history
         FOR EACH STATEMENT EXECUTE FUNCTION test_fail_margin_history()`);
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     await projection?.stop();
@@ -183,7 +183,7 @@ describe('margin history under a redelivered batch', () => {
     expect(await walletBalances('r1')).toEqual(['0', '100', '150']);
     await expectStoredEqualsFresh('r1');
     expect(await db.store.parkedEvents?.({ consumer: MARGIN_HISTORY_CONSUMER })).toEqual([]);
-  }, 60_000);
+  }, 300_000);
 
   it('recovers from a failed batch holding an OrderCanceled (no "canceled order o1 exists" on retry)', async () => {
     await run('r2-mark', {
@@ -232,7 +232,7 @@ describe('margin history under a redelivered batch', () => {
     ]);
     await expectStoredEqualsFresh('r2');
     expect(await db.store.parkedEvents?.({ consumer: MARGIN_HISTORY_CONSUMER })).toEqual([]);
-  }, 60_000);
+  }, 300_000);
   it('parks an account whose rows keep failing, goes on with the others, and writes its rows on retry', async () => {
     await db.store.query(`CREATE TABLE test_poisoned_accounts (account_id text PRIMARY KEY)`);
     await db.store.query(`INSERT INTO test_poisoned_accounts VALUES ('p1')`);
@@ -288,7 +288,7 @@ describe('margin history under a redelivered batch', () => {
     expect(await walletBalances('p1')).toEqual(['0', '70', '100']);
     await expectStoredEqualsFresh('p1');
     await expectStoredEqualsFresh('q1');
-  }, 60_000);
+  }, 300_000);
 });
 
 /** Resolves once `predicate` holds (re-checked every 10 ms); fails after `timeoutMs`. */

@@ -41,7 +41,7 @@ describe('rebuild while commands run', () => {
         { commandId: `d0-${i}`, at: at() },
       );
     }
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     await ledger.close();
@@ -68,5 +68,5 @@ describe('rebuild while commands run', () => {
     const report = await verifyLedger(db.store);
     expect(report.mismatches).toEqual([]);
     expect(report.events).toBe(ACCOUNTS * 2 + appended);
-  }, 60_000);
+  }, 300_000);
 });

@@ -26,7 +26,7 @@ describe('a burst of commands to one account', () => {
       referenceData: parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA)),
       projection: sqlAccountProjection,
     });
-  }, 30_000);
+  }, 300_000);
 
   afterAll(async () => {
     await ledger.close();
@@ -50,5 +50,5 @@ describe('a burst of commands to one account', () => {
     );
     expect((await ledger.accountView('b1'))?.assets.USDT?.walletBalance).toBe('60');
     expect((await verifyLedger(db.store)).mismatches).toEqual([]);
-  }, 30_000);
+  }, 300_000);
 });

@@ -83,7 +83,7 @@ describe('audit tools', () => {
     );
     expect(report.failed).toBe(0);
     events = await exported(source);
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     await source.drop();
@@ -151,7 +151,7 @@ describe('audit tools', () => {
     } finally {
       await target.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('refuses a conflicting or gapped file before writing anything', async () => {
     const target = await createTestDatabase('tools_conflict');
@@ -181,7 +181,7 @@ describe('audit tools', () => {
     } finally {
       await target.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('refuses a file edited after the export, naming the line and event, before writing anything', async () => {
     const target = await createTestDatabase('tools_tampered_file');
@@ -220,7 +220,7 @@ describe('audit tools', () => {
     } finally {
       await target.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('imports a stream whose first events have no hash (a source older than the chain) and hashes it whole', async () => {
     const target = await createTestDatabase('tools_unhashed_prefix');
@@ -258,7 +258,7 @@ describe('audit tools', () => {
     } finally {
       await target.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('verify names an account event edited behind the ledger’s back: stream, version, global position', async () => {
     const target = await createTestDatabase('tools_tampered_event');
@@ -291,7 +291,7 @@ describe('audit tools', () => {
     } finally {
       await target.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('a command id already used in the target, met half-way through the file, writes nothing and is named', async () => {
     const target = await createTestDatabase('tools_clash');
@@ -322,7 +322,7 @@ describe('audit tools', () => {
     } finally {
       await target.drop();
     }
-  }, 60_000);
+  }, 300_000);
 
   it('the risk index loaded from the projections equals the one folded from the streams', async () => {
     const ref = parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA));

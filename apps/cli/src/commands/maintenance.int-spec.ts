@@ -66,7 +66,7 @@ describe('ledger verify / export / import and the hash chain', () => {
     else process.env.LEDGER_DATA_DIR = target.dataDir;
     files = mkdtempSync(join(tmpdir(), 'ledger-cli-test-'));
     expect((await captured(() => applyCommand(TOUR, {}))).code).toBe(0);
-  }, 60_000);
+  }, 300_000);
 
   afterAll(async () => {
     await dispose?.();
@@ -84,7 +84,7 @@ describe('ledger verify / export / import and the hash chain', () => {
     expect(out).toMatch(/hash chains: \d+ streams, (\d+) events, \1 hashes match\n/);
     expect(out).toMatch(/: clean\n/);
     expect(code).toBe(0);
-  }, 60_000);
+  }, 300_000);
 
   it('export writes every event with its hash; import refuses the file once edited, writing nothing', async () => {
     const { code, out } = await captured(() => exportCommand({}));
@@ -120,7 +120,7 @@ describe('ledger verify / export / import and the hash chain', () => {
       `${exported.length} lines: 0 appended, ${exported.length} already present; ${exported.length} hashes checked`,
     );
     expect(again.code).toBe(0);
-  }, 60_000);
+  }, 300_000);
 
   it('verify names an event edited behind the ledger’s back and exits 1', async () => {
     const victim = exported.find((e) => e.streamId === 'account-a1' && e.type === 'Deposited')!;
@@ -145,5 +145,5 @@ describe('ledger verify / export / import and the hash chain', () => {
       `CHAIN MISMATCH ${victim.streamId} version ${victim.streamVersion}, global position ${victim.globalPosition}: stored hash`,
     );
     expect(code).toBe(1);
-  }, 60_000);
+  }, 300_000);
 });
