@@ -198,8 +198,9 @@ export interface SubscriptionOptions {
   /**
    * Called each time this instance becomes the active consumer (it took the lease), with the stored checkpoint and
    * before the first batch: in-memory views derive their state up to that checkpoint here, skipping the consumer's
-   * parked events (another instance may have moved the checkpoint since this one last ran). A failure is logged
-   * and retried like a failed batch, never parked.
+   * parked events (another instance may have moved the checkpoint since this one last ran). Called again when a
+   * failed commit turns out to have committed (its reply was lost): that batch's afterCommit never comes. A
+   * failure is logged and retried like a failed batch, never parked.
    */
   onActivate?: (checkpoint: Checkpoint | null) => Promise<void>;
   /**

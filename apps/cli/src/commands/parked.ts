@@ -5,6 +5,7 @@ import type {
   RetryParkedSelector,
   SubscriptionLogger,
 } from '@ledger/event-store';
+import { openDatabase } from '@ledger/event-store';
 import type { Ledger } from '@ledger/ledger-application';
 import {
   MARGIN_HISTORY_CONSUMER,
@@ -12,6 +13,7 @@ import {
   RISK_SAGA_CONSUMER,
   RiskSaga,
 } from '@ledger/ledger-application';
+import { ALL_MIGRATIONS } from '../../../../migrations';
 import { configuredTarget } from '../database-target';
 import { openRuntime } from '../runtime';
 
@@ -320,11 +322,17 @@ export async function parkedListCommand(options: {
   blocked?: boolean;
   json?: boolean;
 }): Promise<number> {
-  const runtime = await openRuntime(configuredTarget(), { riskSaga: false, marginHistory: false });
+  // The database only: a listing needs no ledger (and writes nothing, not even the initial reference data).
+  const target = configuredTarget();
+  const database = await openDatabase({
+    ...(target.url === undefined ? {} : { url: target.url }),
+    ...(target.dataDir === undefined ? {} : { dataDir: target.dataDir }),
+    migrations: ALL_MIGRATIONS,
+  });
   try {
-    return await listParked(runtime.database.store, options);
+    return await listParked(database.store, options);
   } finally {
-    await runtime.close();
+    await database.close();
   }
 }
 

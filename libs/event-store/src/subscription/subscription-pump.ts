@@ -136,8 +136,14 @@ export class SubscriptionPump implements Subscription {
   private position: Checkpoint | null | undefined;
   /** Streams with parked rows (as committed); undefined = reload with the position. */
   private blockedStreams: Set<string> | undefined;
-  /** False until onActivate ran for the lease this instance holds. */
+  /** False until onActivate ran for the lease this instance holds (and again when its memory is in doubt). */
   private activated = false;
+  /**
+   * Where this instance had got to when a turn failed: if the stored checkpoint is elsewhere on reload, the failed
+   * commit did happen (its outcome was lost with the connection), and what the consumer keeps in memory missed
+   * its afterCommit; onActivate runs again.
+   */
+  private positionBeforeFailure: Checkpoint | null | undefined;
   private failures: FailureStreak | undefined;
   private isolating: Isolation | undefined;
   /** Look for parked rows to deliver again on the next turn (retry requested here, or just activated). */
@@ -238,6 +244,7 @@ export class SubscriptionPump implements Subscription {
     this.position = undefined;
     this.blockedStreams = undefined;
     this.activated = false;
+    this.positionBeforeFailure = undefined;
     this.failures = undefined;
     this.isolating = undefined;
     this.parkedCheckDue = true;
@@ -271,6 +278,7 @@ export class SubscriptionPump implements Subscription {
         if (progress !== 'held-back') this.heldBackDelayMs = HELD_BACK_DELAY_MS_INITIAL;
       } catch (error) {
         attempt += 1;
+        if (this.position !== undefined) this.positionBeforeFailure = this.position;
         this.position = undefined;
         this.blockedStreams = undefined;
         // A spent streak is not retried: the next turn narrows the batch down or parks the event at once.
@@ -301,6 +309,9 @@ export class SubscriptionPump implements Subscription {
       await this.backend.ensureCheckpoint(this.name);
       this.position = await this.backend.loadCheckpoint(this.name);
       this.blockedStreams = await this.backend.parkedStreams(this.name, PARTITION);
+      const before = this.positionBeforeFailure;
+      this.positionBeforeFailure = undefined;
+      if (before !== undefined && !samePosition(before, this.position)) this.activated = false;
     }
     if (!this.activated) {
       await this.options.onActivate?.(this.position);
@@ -472,7 +483,11 @@ export class SubscriptionPump implements Subscription {
         await this.backend.commitRedelivery(row.id, (tx) => this.callHandler([event], tx));
       }
     } catch (error) {
-      if (!(error instanceof HandlerFailure)) throw error;
+      if (!(error instanceof HandlerFailure)) {
+        // The redelivery may have committed all the same (a lost COMMIT reply): memory is in doubt.
+        this.activated = false;
+        throw error;
+      }
       const streak = this.noteFailure(key, error.cause);
       if (row.status === 'blocked' && streak.count < this.settings.maxAttempts) throw error;
       const attempts = row.status === 'failed' ? 1 : streak.count;
@@ -568,6 +583,10 @@ export class SubscriptionPump implements Subscription {
       this.logger.warn(`onError threw: ${describe(callbackError)}`);
     }
   }
+}
+
+function samePosition(a: Checkpoint | null, b: Checkpoint | null): boolean {
+  return a === null || b === null ? a === b : compareCheckpoints(a, b) === 0;
 }
 
 function parkRequest(
