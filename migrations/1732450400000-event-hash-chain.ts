@@ -39,7 +39,7 @@ export class EventHashChain1732450400000 implements MigrationInterface {
       );
       INSERT INTO event_hash_chain DEFAULT VALUES;
     `);
-    await queryRunner.query(APPEND_FUNCTION);
+    await queryRunner.query(HASH_CHAIN_APPEND_FUNCTION);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -58,7 +58,7 @@ export class EventHashChain1732450400000 implements MigrationInterface {
  * The stream's advisory lock serializes every append to it, so the version and last hash read below cannot change
  * before this transaction commits; the compare-and-set on `streams` stays as a second guard.
  */
-const APPEND_FUNCTION = `
+export const HASH_CHAIN_APPEND_FUNCTION = `
 CREATE OR REPLACE FUNCTION ledger_append(
   p_stream_id text, p_expected_version integer, p_command_id text, p_events jsonb,
   OUT r_status text, OUT r_stream_id text, OUT r_first_version integer, OUT r_last_version integer,

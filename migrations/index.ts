@@ -4,6 +4,7 @@ import { CreateApiTables1732450200000 } from './1732450200000-create-api-tables'
 import { ConsumerParking1732450300000 } from './1732450300000-consumer-parking';
 import { EventHashChain1732450400000 } from './1732450400000-event-hash-chain';
 import { CheckpointSystemIdentifier1732450500000 } from './1732450500000-checkpoint-system-identifier';
+import { NoNotifyInAppend1732450600000 } from './1732450600000-no-notify-in-append';
 
 /**
  * Every migration, oldest first: the only way the schema changes (ARCHITECTURE.md "Layout"). TypeORM runs those
@@ -16,4 +17,5 @@ export const ALL_MIGRATIONS = [
   ConsumerParking1732450300000,
   EventHashChain1732450400000,
   CheckpointSystemIdentifier1732450500000,
+  NoNotifyInAppend1732450600000,
 ];

@@ -108,8 +108,14 @@ export class SqlEventStore implements EventStore {
     if (row.r_status === 'conflict') {
       throw new ConcurrencyError(streamId, options.expectedVersion, row.r_last_version);
     }
-    if (row.r_status === 'appended') this.localAppends.emit(APPENDED);
+    if (row.r_status === 'appended') this.announceAppends();
     return toAppendResult(row, row.r_status === 'duplicate');
+  }
+
+  /** After a commit that appended: this process's consumers at once, other processes by a coalesced signal. */
+  private announceAppends(): void {
+    this.localAppends.emit(APPENDED);
+    this.session.signalAppended?.();
   }
 
   async appendBatch(requests: AppendRequest[]): Promise<AppendOutcome[]> {
@@ -156,7 +162,7 @@ export class SqlEventStore implements EventStore {
           }
         });
         for (const i of valid) outcomes[i] = fast[i];
-        if (fastAppended) this.localAppends.emit(APPENDED);
+        if (fastAppended) this.announceAppends();
         return outcomes as AppendOutcome[];
       } catch {
         // Fall through: run the batch again with a savepoint per request.
@@ -213,7 +219,7 @@ export class SqlEventStore implements EventStore {
         outcomes[i] = { ok: false, error };
       }
     }
-    if (appended) this.localAppends.emit(APPENDED);
+    if (appended) this.announceAppends();
     return outcomes as AppendOutcome[];
   }
 
@@ -270,7 +276,7 @@ export class SqlEventStore implements EventStore {
       }
       throw error;
     }
-    this.localAppends.emit(APPENDED);
+    this.announceAppends();
     return results;
   }
 

@@ -184,7 +184,15 @@ describe('consumers across processes', () => {
     );
   }, 300_000);
 
-  it('wakes a consumer in another process through NOTIFY, long before its poll interval', async () => {
+  it('appends without NOTIFY in the writing transaction (it would serialize every commit on the server)', async () => {
+    const [fn] = await store.query<{ definition: string }>(
+      `SELECT pg_get_functiondef('ledger_append'::regproc) AS definition`,
+    );
+    expect(fn?.definition).toMatch(/INSERT INTO events/);
+    expect(fn?.definition).not.toMatch(/pg_notify/);
+  });
+
+  it('wakes a consumer in another process by a signal sent after the commit, long before its poll interval', async () => {
     const prefix = uniqueId('notify');
     const seen: RecordedEvent[] = [];
     const listening = track(

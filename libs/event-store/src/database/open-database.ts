@@ -77,7 +77,10 @@ async function openPostgres(
     pool,
     (consumerName) => new pg.Client({ connectionString: url, application_name: consumerName }),
   );
-  const store = new SqlEventStore(session, upcasters, () => dataSource.destroy());
+  const store = new SqlEventStore(session, upcasters, async () => {
+    await session.close();
+    await dataSource.destroy();
+  });
   return ledgerDatabase('postgres', store, dataSource);
 }
 

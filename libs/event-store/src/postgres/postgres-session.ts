@@ -8,9 +8,11 @@ import type {
 } from '../sql/sql-session';
 import { guardedExecutor } from '../sql/sql-session';
 import {
+  NOTIFY_CHANNEL,
   acquireAdvisoryConsumerLease,
   type ConsumerConnectionFactory,
 } from './advisory-consumer-lease';
+import { CoalescingSignal } from './append-signal';
 
 /**
  * PostgreSQL through the `pg` pool that TypeORM created (one pool per process). The hot path bypasses TypeORM:
@@ -18,11 +20,24 @@ import {
  */
 export class PostgresSession implements SqlSession {
   readonly kind = 'postgres' as const;
+  private readonly appendSignal: CoalescingSignal;
 
   constructor(
     private readonly pool: Pool,
     private readonly connectConsumer: ConsumerConnectionFactory,
-  ) {}
+  ) {
+    this.appendSignal = new CoalescingSignal(
+      async () => {
+        await this.pool.query(`SELECT pg_notify('${NOTIFY_CHANNEL}', '')`);
+      },
+      // A lost signal costs latency only: consumers poll too.
+      () => undefined,
+    );
+  }
+
+  signalAppended(): void {
+    this.appendSignal.request();
+  }
 
   async query<T = Record<string, unknown>>(
     sql: string,
@@ -61,8 +76,9 @@ export class PostgresSession implements SqlSession {
     return acquireAdvisoryConsumerLease(name, options, this.connectConsumer);
   }
 
-  async close(): Promise<void> {
-    // The pool belongs to the TypeORM DataSource, which ends it.
+  /** Ends the wake-up signals (the one in flight finishes); the pool belongs to the DataSource, which ends it. */
+  close(): Promise<void> {
+    return this.appendSignal.close();
   }
 }
 

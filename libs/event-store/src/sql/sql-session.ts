@@ -40,6 +40,11 @@ export interface SqlSession extends SqlExecutor {
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>): Promise<T>;
   /** Waits until this process holds `name`; null when stopped while waiting. */
   acquireConsumerLease(name: string, options: ConsumerLeaseOptions): Promise<ConsumerLease | null>;
+  /**
+   * Called after this process committed appends: wake other processes' consumers (outside the writing
+   * transaction, coalesced). Absent where no other process can share the database (PGlite: one opener).
+   */
+  signalAppended?(): void;
   close(): Promise<void>;
 }
 
