@@ -16,6 +16,8 @@ export interface LedgerRuntimeOptions {
   riskSaga?: boolean;
   marginHistory?: boolean;
   poolSize?: number;
+  /** Refuse an explicit `at` more than this many ms ahead of the clock (LedgerOptions; unset: no bound). */
+  maxClockSkewMs?: number;
 }
 
 export interface LedgerRuntime {
@@ -41,6 +43,7 @@ export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<
       projection: sqlAccountProjection,
       riskSaga: options.riskSaga ?? true,
       ...(options.marginHistory === undefined ? {} : { marginHistory: options.marginHistory }),
+      ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     });
     return {
       database,
