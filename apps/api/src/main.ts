@@ -8,7 +8,8 @@ import { DOCS_PATH } from './open-api';
 /**
  * `npm start`: the HTTP API. PostgreSQL when DATABASE_URL is set, else the embedded PGlite in LEDGER_DATA_DIR
  * (default ./data). Logs are JSON lines (LOG_FORMAT=text for Nest's coloured text). SIGINT/SIGTERM close the app:
- * commands in flight finish, the consumers store their checkpoints, SSE streams end, then the database closes.
+ * new requests answer 503, commands in flight finish, the consumers store their checkpoints, SSE streams end,
+ * then the database closes.
  */
 async function bootstrap(): Promise<void> {
   const config = apiConfigFromEnv(process.env);
@@ -27,6 +28,7 @@ async function bootstrap(): Promise<void> {
     database: config.database,
     logger: consoleLogger,
     apiKeys,
+    maxClockSkewMs: config.maxClockSkewMs,
     ...(Number.isInteger(bodyLimit) && bodyLimit > 0 ? { bodyLimitBytes: bodyLimit } : {}),
   });
   app.enableShutdownHooks();
@@ -37,6 +39,11 @@ async function bootstrap(): Promise<void> {
   logger.log(`API on ${url} (listening on ${config.host}:${port})`);
   logger.log(
     `OpenAPI docs (Swagger UI) on ${url}/${DOCS_PATH}, health on ${url}/health, metrics on ${url}/metrics`,
+  );
+  logger.log(
+    config.maxClockSkewMs === null
+      ? 'LEDGER_MAX_CLOCK_SKEW_MS=off: command times (at) have no upper bound'
+      : `command times (at) may be up to ${config.maxClockSkewMs} ms ahead of this server's clock`,
   );
   if (apiKeys.length === 0) {
     logger.warn(
