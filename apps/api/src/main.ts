@@ -8,8 +8,8 @@ import { DOCS_PATH } from './open-api';
 /**
  * `npm start`: the HTTP API. PostgreSQL when DATABASE_URL is set, else the embedded PGlite in LEDGER_DATA_DIR
  * (default ./data). Logs are JSON lines (LOG_FORMAT=text for Nest's coloured text). SIGINT/SIGTERM close the app:
- * new requests answer 503, commands in flight finish, the consumers store their checkpoints, SSE streams end,
- * then the database closes.
+ * new requests answer 503 and /health reports draining, commands in flight finish, the consumers store their
+ * checkpoints, SSE streams end, then the database closes and the process exits 0.
  */
 async function bootstrap(): Promise<void> {
   const config = apiConfigFromEnv(process.env);
@@ -31,7 +31,9 @@ async function bootstrap(): Promise<void> {
     maxClockSkewMs: config.maxClockSkewMs,
     ...(Number.isInteger(bodyLimit) && bodyLimit > 0 ? { bodyLimitBytes: bodyLimit } : {}),
   });
-  app.enableShutdownHooks();
+  // SIGINT/SIGTERM: a graceful shutdown (/health reports draining meanwhile), then exit 0. Without useProcessExit
+  // Nest re-raises the signal once closed, and the process ends "killed by SIGTERM" (status 143), not 0.
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;

@@ -3,8 +3,8 @@
  * front of `Ledger.execute`, so the test decides when they run) and `app.close()` starts meanwhile: every request
  * that got in finishes with its normal answer (200 for the deposits, 400 for a withdrawal above the balance), none
  * is cut; requests that arrive once the gate is closing answer `503 SHUTTING_DOWN` as Problem Details and append
- * nothing; meanwhile every other request answers a 503 problem document too, also once the HTTP server itself
- * is closing (a request pipelined behind a read held in flight). After
+ * nothing; meanwhile /health answers 503 draining (liveness stays 200) and every other request a 503 problem
+ * document, also once the HTTP server itself is closing (a request pipelined behind a read held in flight). After
  * the close, the store holds exactly the events the acknowledged responses claim, each durable
  * consumer ('risk-saga', 'event-bus', 'margin-history') has a stored checkpoint no further than the head, and an
  * app restarted on the same database catches every consumer up to the head exactly once (one margin_history row
@@ -233,7 +233,14 @@ describe('graceful shutdown', () => {
     }
     expect(gate.commandsInFlight).toBe(inFlight.length); // still held: the close waits for them
 
-    // Every other request answers a 503 problem document too, not only the commands.
+    // Draining: /health says so (503) for the load balancer, liveness holds, other requests answer 503 problems.
+    const health = await get(base, '/health', null);
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body)).toMatchObject({
+      status: 'shutting_down',
+      error: { draining: { status: 'down', commandsInFlight: inFlight.length } },
+    });
+    expect((await get(base, '/health/live', null)).status).toBe(200);
     for (const path of ['/accounts/a1', '/reference-data', '/metrics']) {
       const answer = await get(base, path);
       expect(answer.status).toBe(503);
