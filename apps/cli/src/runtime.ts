@@ -6,7 +6,12 @@ import type { DatabaseTarget } from './database-target';
 
 export function openRuntime(
   target: DatabaseTarget,
-  options: { referenceData?: ReferenceData; riskSaga?: boolean; marginHistory?: boolean } = {},
+  options: {
+    referenceData?: ReferenceData;
+    riskSaga?: boolean;
+    marginHistory?: boolean;
+    maxClockSkewMs?: number;
+  } = {},
 ): Promise<LedgerRuntime> {
   return openLedgerRuntime({
     ...(target.url === undefined ? {} : { url: target.url }),
