@@ -16,6 +16,8 @@ const EXPECTED = [
   'apply',
   'bench',
   'keys add',
+  'keys revoke',
+  'keys list',
 ];
 
 function leaves(program: Command, prefix = ''): Map<string, Command> {
