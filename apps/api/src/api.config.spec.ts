@@ -1,7 +1,7 @@
 /**
  * Goal: the API's environment is read the way README "Configuration" says: PostgreSQL when DATABASE_URL is set,
  * else PGlite in LEDGER_DATA_DIR (default ./data); port 3000 and host 0.0.0.0 by default; bad values fail at
- * start rather than later; and the database description for the logs never shows a password.
+ * start rather than later (LEDGER_MAX_CLOCK_SKEW_MS too); and the database description for the logs never shows a password.
  */
 import { resolve } from 'node:path';
 import { apiConfigFromEnv, describeDatabase } from './api.config';
@@ -13,7 +13,16 @@ describe('apiConfigFromEnv', () => {
       host: '0.0.0.0',
       database: { dataDir: resolve('./data') },
       logLevels: ['fatal', 'error', 'warn', 'log'],
+      maxClockSkewMs: 300_000,
     });
+  });
+
+  it('reads LEDGER_MAX_CLOCK_SKEW_MS (ms, or off for no bound) and refuses anything else', () => {
+    expect(apiConfigFromEnv({ LEDGER_MAX_CLOCK_SKEW_MS: '1000' }).maxClockSkewMs).toBe(1000);
+    expect(apiConfigFromEnv({ LEDGER_MAX_CLOCK_SKEW_MS: 'off' }).maxClockSkewMs).toBeNull();
+    expect(() => apiConfigFromEnv({ LEDGER_MAX_CLOCK_SKEW_MS: '5 minutes' })).toThrow(
+      /LEDGER_MAX_CLOCK_SKEW_MS/,
+    );
   });
 
   it('uses PostgreSQL when DATABASE_URL is set, whatever LEDGER_DATA_DIR says', () => {

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { LogLevel } from '@nestjs/common';
+import { parseMaxClockSkewMs } from '@ledger/ledger-application';
 
 /**
  * Where the API keeps its events. `url` (PostgreSQL) wins; without it the API runs on the embedded PGlite in
@@ -13,6 +14,8 @@ export interface ApiConfig {
   database: DatabaseOptions;
   /** Nest log levels to print; `false` silences the logger. */
   logLevels: LogLevel[] | false;
+  /** LEDGER_MAX_CLOCK_SKEW_MS: how far an explicit `at` may be ahead of the server clock; null: no bound. */
+  maxClockSkewMs: number | null;
 }
 
 /** Most severe first: LOG_LEVEL=warn prints fatal, error and warn. */
@@ -30,6 +33,7 @@ export function apiConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ApiConfi
     host: nonEmpty(env.HOST) ?? DEFAULT_HOST,
     database: databaseFromEnv(env),
     logLevels: parseLogLevel(env.LOG_LEVEL),
+    maxClockSkewMs: parseMaxClockSkewMs(env.LEDGER_MAX_CLOCK_SKEW_MS) ?? null,
   };
 }
 

@@ -2,8 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { Logger, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { ApiKeyGrant, LedgerModuleOptions } from '@ledger/ledger-application';
+import {
+  type ApiKeyGrant,
+  DEFAULT_MAX_CLOCK_SKEW_MS,
+  LedgerGate,
+  type LedgerModuleOptions,
+} from '@ledger/ledger-application';
 import { type ApiDatabase, ApiModule } from './api.module';
+import {
+  MAX_PATH_PARAM_LENGTH,
+  clientErrorHandler,
+  edgeCheck,
+  frameworkErrorHandler,
+  sendProblem,
+} from './http-edge';
 import { setupOpenApi } from './open-api';
 
 /** Request bodies above this answer 413 (LEDGER_API_BODY_LIMIT bytes to change). */
@@ -19,6 +31,11 @@ export interface CreateAppOptions {
   /** Bootstrap API keys (LEDGER_API_KEYS). */
   apiKeys?: Array<ApiKeyGrant & { key: string }>;
   bodyLimitBytes?: number;
+  /**
+   * How far an explicit `at` may be ahead of the server clock (LEDGER_MAX_CLOCK_SKEW_MS); `null`: no bound.
+   * Default DEFAULT_MAX_CLOCK_SKEW_MS (5 minutes). Overrides `ledger.maxClockSkewMs`.
+   */
+  maxClockSkewMs?: number | null;
   ledger?: LedgerModuleOptions;
 }
 
@@ -38,12 +55,21 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
     },
     // Closing waits for requests in flight; idle keep-alive connections are closed at once.
     forceCloseConnections: 'idle',
+    // Requests during the shutdown answer our own 503 problem (installRequestHooks), not Fastify's JSON.
+    return503OnClosing: false,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
+  const { maxClockSkewMs = DEFAULT_MAX_CLOCK_SKEW_MS } = options;
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiModule.forRoot({
       database: options.database,
       ...(options.apiKeys === undefined ? {} : { apiKeys: options.apiKeys }),
-      ...(options.ledger === undefined ? {} : { ledger: options.ledger }),
+      ledger: {
+        ...options.ledger,
+        ...(maxClockSkewMs === null ? { maxClockSkewMs: undefined } : { maxClockSkewMs }),
+      },
     }),
     adapter,
     {
@@ -64,10 +90,20 @@ export async function createApp(options: CreateAppOptions): Promise<NestFastifyA
   }
 }
 
-/** Echoes the correlation id, and logs one structured line per request. */
+/**
+ * The edge checks of every request (http-edge.ts: shutdown, URL length, JSON bodies, legal text), the correlation
+ * id echoed, and one structured log line per request.
+ */
 function installRequestHooks(app: NestFastifyApplication): void {
   const logger = new Logger('Http');
   const fastify = app.getHttpAdapter().getInstance();
+  const gate = app.get(LedgerGate);
+  fastify.addHook('onRequest', async (request, reply) => {
+    const problem = edgeCheck(request, gate.isClosing);
+    if (problem === undefined) return;
+    if (problem.code === 'SHUTTING_DOWN') reply.header('connection', 'close');
+    return sendProblem(reply, problem);
+  });
   fastify.addHook('onSend', async (request, reply) => {
     reply.header(CORRELATION_ID_HEADER, request.id);
   });

@@ -9,7 +9,8 @@ import { DOCS_PATH } from './open-api';
 /**
  * `npm start`: the HTTP API. PostgreSQL when DATABASE_URL is set, else the embedded PGlite in LEDGER_DATA_DIR
  * (default ./data). Logs are JSON lines (LOG_FORMAT=text for Nest's coloured text). SIGINT/SIGTERM close the app:
- * commands in flight finish, the consumers store their checkpoints, SSE streams end, then the database closes.
+ * new requests answer 503 and /health reports draining, commands in flight finish, the consumers store their
+ * checkpoints, SSE streams end, then the database closes and the process exits 0.
  */
 async function bootstrap(): Promise<void> {
   const config = apiConfigFromEnv(process.env);
@@ -28,9 +29,12 @@ async function bootstrap(): Promise<void> {
     database: config.database,
     logger: consoleLogger,
     apiKeys,
+    maxClockSkewMs: config.maxClockSkewMs,
     ...(Number.isInteger(bodyLimit) && bodyLimit > 0 ? { bodyLimitBytes: bodyLimit } : {}),
   });
-  app.enableShutdownHooks();
+  // SIGINT/SIGTERM: a graceful shutdown (/health reports draining meanwhile), then exit 0. Without useProcessExit
+  // Nest re-raises the signal once closed, and the process ends "killed by SIGTERM" (status 143), not 0.
+  app.enableShutdownHooks([], { useProcessExit: true });
   await app.listen({ port: config.port, host: config.host });
   const { port } = app.getHttpServer().address() as AddressInfo;
   const shownHost = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
@@ -38,6 +42,11 @@ async function bootstrap(): Promise<void> {
   logger.log(`API on ${url} (listening on ${config.host}:${port})`);
   logger.log(
     `OpenAPI docs (Swagger UI) on ${url}/${DOCS_PATH}, health on ${url}/health, metrics on ${url}/metrics`,
+  );
+  logger.log(
+    config.maxClockSkewMs === null
+      ? 'LEDGER_MAX_CLOCK_SKEW_MS=off: command times (at) have no upper bound'
+      : `command times (at) may be up to ${config.maxClockSkewMs} ms ahead of this server's clock`,
   );
   if (apiKeys.length === 0) {
     logger.warn(

@@ -1,10 +1,20 @@
 /**
  * Goal: the auth matrix. Every endpoint × {no key, wrong key, other account's key, own key, operator key}: no or
  * a wrong key is 401; another account's key sees another account as not existing (404, never 403); an account key
- * on an operator endpoint is 403; the own key and the operator key get through. Nothing denied appends an event,
- * and no answer is a 5xx. Keys added with `addApiKey` (what `ledger keys add` does) work, and are stored hashed.
+ * on an operator endpoint is 403; the own key and the operator key get through (the SSE streams too: their head
+ * and first frame are checked). Every case asserts. Nothing denied appends an event, and no answer is a 5xx. Keys
+ * added with `addApiKey` (what `ledger keys add` does) work, and are stored hashed; a key revoked with
+ * `revokeApiKey` (what `ledger keys revoke` does) answers 401 from the next request on, on every instance.
  */
-import { addApiKey, generateApiKey, hashApiKey } from '@ledger/ledger-application';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import {
+  addApiKey,
+  generateApiKey,
+  hashApiKey,
+  keyIdOfHash,
+  listApiKeys,
+  revokeApiKey,
+} from '@ledger/ledger-application';
 import {
   A1_KEY,
   A2_KEY,
@@ -21,7 +31,7 @@ interface Endpoint {
   url: string;
   body?: unknown;
   scope: Scope;
-  /** SSE endpoints never end when allowed: only the denials are checked here (the SSE suite covers the rest). */
+  /** SSE endpoints never end when allowed: the answer's head and first frame are checked, then it is dropped. */
   stream?: boolean;
 }
 
@@ -174,8 +184,12 @@ describe('auth matrix', () => {
   it.each(cases.map((c) => [`${c.endpoint.method} ${c.endpoint.url} with ${c.who}`, c] as const))(
     '%s',
     async (_name, c) => {
+      expect.hasAssertions();
       const expected = expectedStatus(c.endpoint, c.who);
-      if (expected === 'allowed' && c.endpoint.stream) return; // covered by the SSE suite
+      if (expected === 'allowed' && c.endpoint.stream) {
+        await expectStreamOpens(c.endpoint.url, c.key);
+        return;
+      }
       const before = await api.eventCount();
       const response = await api.call(c.endpoint.method, c.endpoint.url, c.endpoint.body, {
         key: c.key,
@@ -196,6 +210,28 @@ describe('auth matrix', () => {
       expect(await api.eventCount()).toBe(before);
     },
   );
+
+  /** An allowed SSE request: 200, `text/event-stream`, and the stream's first frame; then the client goes away. */
+  async function expectStreamOpens(url: string, key: string | null): Promise<void> {
+    const response = await api.app.inject({
+      method: 'GET',
+      url,
+      headers: key === null ? {} : { authorization: `Bearer ${key}` },
+      payloadAsStream: true,
+    });
+    const stream = response.stream();
+    try {
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toMatch(/^text\/event-stream/);
+      const first = await new Promise<string>((resolve, reject) => {
+        stream.once('data', (chunk: Buffer) => resolve(chunk.toString('utf8')));
+        stream.once('error', reject);
+      });
+      expect(first).toMatch(/^retry: \d+\n\n/);
+    } finally {
+      stream.destroy();
+    }
+  }
 
   it("answers another account's id exactly like an account that does not exist", async () => {
     const other = await api.call('GET', '/accounts/a2', undefined, { key: A1_KEY });
@@ -246,4 +282,76 @@ describe('auth matrix', () => {
       expect((await api.call('GET', url, undefined, { key: null })).statusCode).toBe(200);
     }
   });
+
+  describe('ledger keys revoke', () => {
+    const statusOn = async (app: NestFastifyApplication, key: string): Promise<number> =>
+      (
+        await app.inject({
+          method: 'GET',
+          url: '/accounts/a2',
+          headers: { authorization: `Bearer ${key}` },
+        })
+      ).statusCode;
+
+    it('answers a revoked key 401 from the next request on', async () => {
+      const key = generateApiKey();
+      const keyId = await addApiKey(api.database.store, key, { role: 'account', accountId: 'a2' });
+      // Used first, so that a cache in the instance would hold it. The revocation is written to the database
+      // only, as `ledger keys revoke` (another process) does: what this instance sees, every instance sees.
+      expect(await statusOn(api.app, key)).toBe(200);
+      expect(await revokeApiKey(api.database.store, keyId)).toMatchObject({
+        outcome: 'revoked',
+        key: { keyId, role: 'account', accountId: 'a2', revokedAt: expect.any(String) },
+      });
+      expect(await statusOn(api.app, key)).toBe(401);
+    });
+
+    it('revokes by the key itself, or by a unique start of its key id', async () => {
+      const byKey = generateApiKey();
+      const byPrefix = generateApiKey();
+      await addApiKey(api.database.store, byKey, { role: 'operator' });
+      const prefixId = await addApiKey(api.database.store, byPrefix, { role: 'operator' });
+      expect((await revokeApiKey(api.database.store, byKey)).outcome).toBe('revoked');
+      expect((await revokeApiKey(api.database.store, prefixId.slice(0, 8))).outcome).toBe(
+        'revoked',
+      );
+      for (const key of [byKey, byPrefix]) expect(await statusOn(api.app, key)).toBe(401);
+      expect((await revokeApiKey(api.database.store, byKey)).outcome).toBe('already-revoked');
+    });
+
+    it('revokes nothing for an unknown key, an id start that is too short or ambiguous', async () => {
+      const keys = await listApiKeys(api.database.store);
+      expect(keys.length).toBeGreaterThan(1);
+      const before = keys.filter((k) => k.revokedAt === null).length;
+      expect((await revokeApiKey(api.database.store, generateApiKey())).outcome).toBe('not-found');
+      expect((await revokeApiKey(api.database.store, 'abc')).outcome).toBe('not-found');
+      // A start of 6 digits that two key ids share, made on purpose.
+      const sharing = twoKeysWhoseIdsShareSixDigits();
+      for (const key of sharing.keys)
+        await addApiKey(api.database.store, key, { role: 'operator' });
+      expect(await revokeApiKey(api.database.store, sharing.prefix)).toEqual({
+        outcome: 'ambiguous',
+        keyIds: expect.arrayContaining(sharing.keys.map((k) => keyIdOfHash(hashApiKey(k)))),
+      });
+      const after = (await listApiKeys(api.database.store)).filter((k) => k.revokedAt === null);
+      expect(after.length).toBe(before + 2);
+    });
+
+    it('does not store or list a key itself', async () => {
+      const listed = JSON.stringify(await listApiKeys(api.database.store));
+      expect(listed).not.toMatch(/lk_/);
+    });
+  });
 });
+
+/** Two keys whose key ids start with the same 6 hex digits (a birthday search: a few thousand hashes). */
+function twoKeysWhoseIdsShareSixDigits(): { keys: [string, string]; prefix: string } {
+  const seen = new Map<string, string>();
+  for (let i = 0; ; i++) {
+    const key = `shared_prefix_key_${i}`;
+    const prefix = keyIdOfHash(hashApiKey(key)).slice(0, 6);
+    const other = seen.get(prefix);
+    if (other !== undefined) return { keys: [other, key], prefix };
+    seen.set(prefix, key);
+  }
+}

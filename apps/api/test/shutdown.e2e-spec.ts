@@ -3,13 +3,15 @@
  * front of `Ledger.execute`, so the test decides when they run) and `app.close()` starts meanwhile: every request
  * that got in finishes with its normal answer (200 for the deposits, 400 for a withdrawal above the balance), none
  * is cut; requests that arrive once the gate is closing answer `503 SHUTTING_DOWN` as Problem Details and append
- * nothing. After the close, the store holds exactly the events the acknowledged responses claim, each durable
+ * nothing; meanwhile /health answers 503 draining (liveness stays 200) and every other request a 503 problem
+ * document, also once the HTTP server itself is closing (a request pipelined behind a read held in flight). After
+ * the close, the store holds exactly the events the acknowledged responses claim, each durable
  * consumer ('risk-saga', 'event-bus', 'margin-history') has a stored checkpoint no further than the head, and an
  * app restarted on the same database catches every consumer up to the head exactly once (one margin_history row
  * per account event); a refused request retried with its Idempotency-Key then succeeds.
  */
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, type Socket, connect } from 'node:net';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { EventBusPump } from '@ledger/event-store';
 import { LEDGER, type Ledger, LedgerGate } from '@ledger/ledger-application';
@@ -67,6 +69,55 @@ function post(
     req.on('error', reject);
     req.end(payload);
   });
+}
+
+/** GET on its own connection; resolves with the answer. */
+function get(base: string, path: string, key: string | null = OPERATOR_KEY): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, {
+      agent: false,
+      headers: key === null ? {} : { authorization: `Bearer ${key}` },
+    });
+    req.on('response', (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          contentType: String(response.headers['content-type']),
+          body: text,
+        }),
+      );
+      response.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** A raw keep-alive connection: requests are written as they come (pipelined), answers read until it closes. */
+function rawConnection(port: number): {
+  socket: Socket;
+  write(path: string): void;
+  text: Promise<string>;
+} {
+  const socket = connect(port, '127.0.0.1');
+  const text = new Promise<string>((resolve, reject) => {
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('close', () => resolve(received));
+    socket.on('error', reject);
+  });
+  return {
+    socket,
+    text,
+    write: (path) =>
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${OPERATOR_KEY}\r\n\r\n`,
+      ),
+  };
 }
 
 async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
@@ -147,6 +198,23 @@ describe('graceful shutdown', () => {
     ];
     await until(() => gate.commandsInFlight === inFlight.length, 'the commands to enter the gate');
 
+    // A read held in flight on a keep-alive connection: it keeps the HTTP server closing (not closed) below.
+    let releaseRead: () => void = () => undefined;
+    const readBarrier = new Promise<void>((resolve) => (releaseRead = resolve));
+    let readHeld = false;
+    const accountView = ledger.accountView.bind(ledger);
+    const heldRead = jest.spyOn(ledger, 'accountView').mockImplementation(async (id, asOf) => {
+      if (id === 'held-read') {
+        readHeld = true;
+        await readBarrier;
+      }
+      return accountView(id, asOf);
+    });
+    const port = (app.getHttpServer().address() as AddressInfo).port;
+    const connection = rawConnection(port);
+    connection.write('/accounts/held-read');
+    await until(() => readHeld, 'the read to be held');
+
     const closed = app.close();
     await until(() => gate.isClosing, 'the gate to close');
     const late = await Promise.all(
@@ -165,10 +233,43 @@ describe('graceful shutdown', () => {
     }
     expect(gate.commandsInFlight).toBe(inFlight.length); // still held: the close waits for them
 
+    // Draining: /health says so (503) for the load balancer, liveness holds, other requests answer 503 problems.
+    const health = await get(base, '/health', null);
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body)).toMatchObject({
+      status: 'shutting_down',
+      error: { draining: { status: 'down', commandsInFlight: inFlight.length } },
+    });
+    expect((await get(base, '/health/live', null)).status).toBe(200);
+    for (const path of ['/accounts/a1', '/reference-data', '/metrics']) {
+      const answer = await get(base, path);
+      expect(answer.status).toBe(503);
+      expect(answer.contentType).toMatch(/^application\/problem\+json/);
+      expect(JSON.parse(answer.body)).toMatchObject({ status: 503, code: 'SHUTTING_DOWN' });
+    }
+
     release();
     const answers = await Promise.all(inFlight); // rejects if any connection were cut
     held.mockRestore();
+
+    // The HTTP server is closing now (Fastify's own phase): a request that still arrives, pipelined on the
+    // held read's connection, gets the same 503 problem document, not Fastify's JSON.
+    await until(() => !app.getHttpServer().listening, 'the HTTP server to stop listening');
+    connection.write('/accounts/a1');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    releaseRead();
+    const raw = await connection.text;
+    heldRead.mockRestore();
     await closed;
+    const [first, second] = raw.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 404 /); // the held read ends normally: no such account
+    expect(second).toMatch(/^HTTP\/1\.1 503 /);
+    expect(second).toMatch(/\r\ncontent-type: application\/problem\+json/i);
+    expect(JSON.parse(second!.slice(second!.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 503,
+      code: 'SHUTTING_DOWN',
+      instance: '/accounts/a1',
+    });
 
     expect(answers.map((a) => a.status)).toEqual([...Array<number>(HELD).fill(200), 400]);
     expect(JSON.parse(answers[HELD]!.body)).toMatchObject({ code: 'INSUFFICIENT_BALANCE' });

@@ -18,6 +18,8 @@ const EXPECTED = [
   'keys add',
   'parked list',
   'parked retry',
+  'keys revoke',
+  'keys list',
 ];
 
 function leaves(program: Command, prefix = ''): Map<string, Command> {

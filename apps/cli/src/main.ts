@@ -11,7 +11,7 @@ import {
   rebuildCommand,
   verifyCommand,
 } from './commands/maintenance';
-import { keysAddCommand } from './commands/keys';
+import { keysAddCommand, keysListCommand, keysRevokeCommand } from './commands/keys';
 import { benchCommand } from './commands/bench';
 import { applyCommand } from './commands/apply';
 import { parkedListCommand, parkedRetryCommand } from './commands/parked';
@@ -157,6 +157,23 @@ export function buildProgram(): Command {
     .action((opts: { operator?: boolean; account?: string; label?: string }) =>
       exit(keysAddCommand(opts)),
     );
+  keys
+    .command('revoke')
+    .description(
+      'revoke a stored API key at once (every API instance answers it 401 from the next request)',
+    )
+    .argument(
+      '<key-or-id>',
+      'the key itself, or its key id (16 hex digits, or a unique start of 6+)',
+    )
+    .action((keyOrId: string) => exit(keysRevokeCommand(keyOrId)));
+  keys
+    .command('list')
+    .description(
+      'list the stored API keys: key id, role, account, state, created, label (never a key)',
+    )
+    .option('--json', 'one JSON object per key')
+    .action((opts: { json?: boolean }) => exit(keysListCommand(opts)));
 
   return program;
 }

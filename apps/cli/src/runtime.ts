@@ -12,7 +12,12 @@ import type { DatabaseTarget } from './database-target';
  */
 export function openRuntime(
   target: DatabaseTarget,
-  options: { referenceData?: ReferenceData; riskSaga?: boolean; marginHistory?: boolean } = {},
+  options: {
+    referenceData?: ReferenceData;
+    riskSaga?: boolean;
+    marginHistory?: boolean;
+    maxClockSkewMs?: number;
+  } = {},
 ): Promise<LedgerRuntime> {
   const consumers = options.riskSaga ?? true;
   return openLedgerRuntime({

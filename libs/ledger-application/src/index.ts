@@ -1,5 +1,6 @@
 /** @ledger/ledger-application: the command side, read side, risk saga and scenario runner of the ledger. */
 export * from './commands/command-schema';
+export * from './commands/legal-text';
 export * from './ledger/ledger';
 export * from './ledger/streams';
 export * from './ledger/time';

@@ -26,6 +26,8 @@ export function ApiCommand(
     }),
     ApiResponse({ status: 401, description: 'No or unknown API key' }),
     ApiResponse({ status: 404, description: 'No such account for this key' }),
+    ApiResponse({ status: 415, description: 'UNSUPPORTED_MEDIA_TYPE: the body is not JSON' }),
     ApiResponse({ status: 422, description: 'IDEMPOTENCY_KEY_REUSED' }),
+    ApiResponse({ status: 503, description: 'SHUTTING_DOWN: retry with the same Idempotency-Key' }),
   );
 }

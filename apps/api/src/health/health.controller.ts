@@ -1,6 +1,7 @@
 import { Controller, Get, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
+import { LedgerGate } from '@ledger/ledger-application';
 import { DEFAULT_MAX_SUBSCRIPTION_LAG, DatabaseHealthIndicator } from './database.health';
 import { Public } from '../auth/auth.decorators';
 
@@ -21,6 +22,7 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly database: DatabaseHealthIndicator,
+    private readonly gate: LedgerGate,
   ) {}
 
   /**
@@ -37,10 +39,16 @@ export class HealthController {
    * Readiness: the database answers, no migration is pending, and no durable consumer (risk saga, EventBus pump,
    * projections) lags by more than LEDGER_MAX_SUBSCRIPTION_LAG events. `parked` lists the events consumers parked
    * (they kept failing); it never makes the answer 503: the consumers went on, the events are reported.
+   * During a graceful shutdown: 503 draining.
    */
   @Get()
   @HealthCheck()
   async check(@Res({ passthrough: true }) reply: StatusReply): Promise<HealthCheckResult> {
+    if (this.gate.isClosing) {
+      // Graceful shutdown: 503 so that load balancers stop routing here while the commands in flight finish.
+      reply.status(503);
+      return drainingReport(this.gate.commandsInFlight);
+    }
     try {
       return await this.health.check([
         () => this.database.reachable('database'),
@@ -54,4 +62,10 @@ export class HealthController {
       return error.getResponse() as HealthCheckResult;
     }
   }
+}
+
+/** Terminus's shape with its `shutting_down` status, and a `draining` entry with the commands still in flight. */
+function drainingReport(commandsInFlight: number): HealthCheckResult {
+  const draining = { draining: { status: 'down' as const, commandsInFlight } };
+  return { status: 'shutting_down', info: {}, error: draining, details: draining };
 }

@@ -9,7 +9,8 @@ import {
   Res,
 } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { type Checkpoint, parseCheckpoint } from '@ledger/event-store';
+import { type Checkpoint, compareCheckpoints, parseCheckpoint } from '@ledger/event-store';
+import { LedgerDomainError } from '@ledger/margin-domain';
 import type { ApiRequest } from '../auth/api-key.guard';
 import { OperatorOnly } from '../auth/auth.decorators';
 import type { ApiReply } from '../commands/reply';
@@ -37,7 +38,7 @@ export class StreamsController {
     @Headers('last-event-id') lastEventId?: string,
     @Query('lastEventId') lastEventIdQuery?: unknown,
   ): Promise<void> {
-    const after = cursorOf(lastEventId ?? lastEventIdQuery);
+    const after = await this.notBeyondHead(cursorOf(lastEventId ?? lastEventIdQuery));
     this.start(request, reply, accountId, after ?? null);
   }
 
@@ -60,9 +61,26 @@ export class StreamsController {
     if (from !== undefined && from !== 'start' && from !== 'now') {
       throw new BadRequestException('from must be start or now');
     }
-    const after = cursorOf(lastEventId ?? lastEventIdQuery);
+    const after = await this.notBeyondHead(cursorOf(lastEventId ?? lastEventIdQuery));
     const start = after !== undefined ? after : from === 'start' ? null : await this.streams.head();
     this.start(request, reply, undefined, start);
+  }
+
+  /**
+   * A cursor past the store's head was never handed out by this store (another database, a typo, a guess):
+   * refused, instead of a stream that waits for positions that may never come.
+   */
+  private async notBeyondHead(after: Checkpoint | undefined): Promise<Checkpoint | undefined> {
+    if (after === undefined) return undefined;
+    const head = await this.streams.head();
+    if (head === null || compareCheckpoints(after, head) > 0) {
+      throw new LedgerDomainError(
+        'CURSOR_BEYOND_HEAD',
+        `Last-Event-ID is past the last event of the store (${head === null ? 'empty' : `${head.transactionId}:${head.globalPosition}`}); resume from a cursor this server sent`,
+        { field: 'Last-Event-ID' },
+      );
+    }
+    return after;
   }
 
   private start(
@@ -89,8 +107,10 @@ function cursorOf(value: unknown): Checkpoint | undefined {
     if (typeof value !== 'string') throw new RangeError('not a string');
     return parseCheckpoint(value);
   } catch {
-    throw new BadRequestException(
-      'Last-Event-ID must be a cursor "<transaction_id>:<global_position>"',
+    throw new LedgerDomainError(
+      'INVALID_CURSOR',
+      'Last-Event-ID must be a cursor "<transaction_id>:<global_position>" sent by this server',
+      { field: 'Last-Event-ID' },
     );
   }
 }

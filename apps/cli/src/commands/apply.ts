@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { CommandInput } from '@ledger/ledger-application';
+import { type CommandInput, parseMaxClockSkewMs } from '@ledger/ledger-application';
 import { LedgerDomainError } from '@ledger/margin-domain';
 import { configuredTarget } from '../database-target';
 import { openRuntime } from '../runtime';
@@ -39,7 +39,13 @@ export async function applyCommand(
 ): Promise<number> {
   const input: Readable =
     file === undefined || file === '-' ? process.stdin : createReadStream(file);
-  const runtime = await openRuntime(configuredTarget());
+  // The same bound on `at` as the HTTP API (LEDGER_MAX_CLOCK_SKEW_MS): apply writes to the same shared ledger.
+  // A historical feed is in the past and never meets it; `off` lifts it for a feed on a future timeline.
+  const maxClockSkewMs = parseMaxClockSkewMs(process.env.LEDGER_MAX_CLOCK_SKEW_MS);
+  const runtime = await openRuntime(
+    configuredTarget(),
+    maxClockSkewMs === undefined ? {} : { maxClockSkewMs },
+  );
   let malformed = 0;
   try {
     // After a crash the saga resumes from its checkpoint: let it finish what it had not acted on before new

@@ -1,4 +1,5 @@
 import { LedgerDomainError } from '@ledger/margin-domain';
+import { assertLegalText } from './legal-text';
 
 /**
  * Every command the ledger takes, with its fields (spec/scenario-format.md "Commands and their fields"). The same
@@ -60,8 +61,13 @@ export function isCommandName(name: unknown): name is CommandName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(COMMAND_FIELDS, name);
 }
 
-/** Shape check shared by the scenario parser and the HTTP API: name, unknown fields, required fields, account id. */
+/**
+ * Shape check shared by the scenario parser, the HTTP API and `ledger apply`: legal text everywhere (no NUL, no
+ * lone surrogate, in any field at any depth or any field name), name, unknown fields, required fields, account id.
+ */
 export function checkCommandShape(input: Record<string, unknown>, name: unknown): CommandName {
+  assertLegalText(name, 'command');
+  assertLegalText(input, '');
   if (!isCommandName(name)) {
     throw new LedgerDomainError('UNKNOWN_COMMAND', `unknown command ${JSON.stringify(name)}`, {
       field: 'command',

@@ -34,7 +34,8 @@ import {
 import type { CommandInput, CommandName } from '../commands/command-schema';
 import { ACCOUNT_COMMAND_NAMES, checkCommandShape } from '../commands/command-schema';
 import { AccountRepository } from './account-repository';
-import { normalizeTime } from './time';
+import { assertNotAheadOfClock, normalizeTime } from './time';
+import { assertLegalText } from '../commands/legal-text';
 import { KeyedQueue } from './keyed-queue';
 import { readAllBatches } from './read-all-batches';
 import { foldAllAccounts } from '../tools/account-folds';
@@ -101,6 +102,12 @@ export interface LedgerOptions {
   /** The set published when the store holds no reference data yet. */
   referenceData: ReferenceData;
   clock?: () => Date;
+  /**
+   * Refuse (AT_IN_FUTURE) an explicit `at` more than this many ms ahead of `clock`. Unset: no bound, for
+   * scenario runs and simulations on their own timeline. The HTTP API and `ledger apply` set it
+   * (LEDGER_MAX_CLOCK_SKEW_MS): on a shared ledger one command dated 9999 would stamp its stream 9999 for good.
+   */
+  maxClockSkewMs?: number;
   projection?: InlineProjection;
   /** Snapshot an account every N events (as-of reads fold from the nearest). Default 200. */
   snapshotEvery?: number;
@@ -281,11 +288,16 @@ export class Ledger {
   async execute(input: CommandInput, meta: CommandMeta): Promise<CommandOutcome> {
     const { command, ...fields } = input;
     const name = checkCommandShape(fields, command);
+    const { commandId, actor, correlationId, causationId } = meta;
+    assertLegalText({ commandId, actor, correlationId, causationId }, '');
     // A settlement answers its own retries: it may have to finish paying the accounts it recorded.
     const prior = name === 'SettleFunding' ? null : await this.priorOutcome(meta.commandId);
     if (prior) return prior;
-    const at = normalizeTime(meta.at ?? this.clock().toISOString());
+    const now = this.clock();
+    const at = normalizeTime(meta.at ?? now.toISOString());
     if (meta.at === undefined) meta = { ...meta, atIsFloor: true };
+    else if (this.options.maxClockSkewMs !== undefined)
+      assertNotAheadOfClock(at, now, this.options.maxClockSkewMs);
     if ((ACCOUNT_COMMAND_NAMES as readonly string[]).includes(name)) {
       const accountCommand = { ...fields, type: name } as unknown as AccountCommand;
       return this.executeAccount(accountCommand, { ...meta, at });

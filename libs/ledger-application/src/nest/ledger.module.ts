@@ -15,6 +15,8 @@ export interface LedgerModuleOptions {
   referenceData?: ReferenceData;
   /** Run the durable risk saga in this process (default true). */
   riskSaga?: boolean;
+  /** Refuse an explicit `at` more than this many ms ahead of the clock (LedgerOptions; unset: no bound). */
+  maxClockSkewMs?: number;
 }
 
 /**
@@ -41,6 +43,9 @@ export class LedgerModule {
                 parseReferenceData(readShippedReferenceData(DEFAULT_REFERENCE_DATA)),
               projection: sqlAccountProjection,
               riskSaga: options.riskSaga ?? true,
+              ...(options.maxClockSkewMs === undefined
+                ? {}
+                : { maxClockSkewMs: options.maxClockSkewMs }),
             }),
         },
         LedgerGate,

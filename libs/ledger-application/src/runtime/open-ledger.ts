@@ -18,6 +18,8 @@ export interface LedgerRuntimeOptions {
   /** Fold every account in the background after opening (default true; one-shot tools turn it off). */
   warmAccountCache?: boolean;
   poolSize?: number;
+  /** Refuse an explicit `at` more than this many ms ahead of the clock (LedgerOptions; unset: no bound). */
+  maxClockSkewMs?: number;
 }
 
 export interface LedgerRuntime {
@@ -46,6 +48,7 @@ export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<
       ...(options.warmAccountCache === undefined
         ? {}
         : { warmAccountCache: options.warmAccountCache }),
+      ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
     });
     return {
       database,
