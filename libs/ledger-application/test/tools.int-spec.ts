@@ -56,7 +56,6 @@ async function exported(db: TestDatabase): Promise<ExportedEvent[]> {
   return out;
 }
 
-
 const withoutPosition = (events: ExportedEvent[]) =>
   events.map(({ globalPosition: _p, ...rest }) => rest);
 
