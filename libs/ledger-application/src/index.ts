@@ -1,6 +1,7 @@
 /** @ledger/ledger-application: the command side, read side, risk saga and scenario runner of the ledger. */
 export * from './commands/command-schema';
 export * from './ledger/ledger';
+export * from './ledger/faults';
 export * from './ledger/streams';
 export * from './ledger/time';
 export * from './ledger/account-repository';

@@ -16,6 +16,7 @@ import {
   parseReferenceData,
 } from '@ledger/margin-domain';
 import { toAccountEvent } from '../ledger/account-repository';
+import type { LedgerFaults } from '../ledger/faults';
 import { accountIdOf } from '../ledger/streams';
 import { readAllBatches } from '../ledger/read-all-batches';
 
@@ -124,7 +125,10 @@ async function readUpTo(
 export class MarginHistoryProjection {
   private subscription: Subscription | undefined;
 
-  constructor(private readonly store: EventStore) {}
+  constructor(
+    private readonly store: EventStore,
+    private readonly faults?: LedgerFaults,
+  ) {}
 
   async start(): Promise<void> {
     const fold = new MarginHistoryFold();
@@ -137,6 +141,7 @@ export class MarginHistoryProjection {
           if (row) rows.push(row);
         }
         await insertMarginHistory(tx, rows);
+        this.faults?.consumerBatch?.(MARGIN_HISTORY_CONSUMER, 'after', batch);
       },
       { batchSize: 1000 },
     );

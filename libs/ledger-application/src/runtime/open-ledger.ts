@@ -2,6 +2,7 @@ import type { LedgerDatabase, MigrationClass } from '@ledger/event-store';
 import { openDatabase } from '@ledger/event-store';
 import type { ReferenceData } from '@ledger/margin-domain';
 import { parseReferenceData } from '@ledger/margin-domain';
+import type { LedgerFaults } from '../ledger/faults';
 import { Ledger } from '../ledger/ledger';
 import { DEFAULT_REFERENCE_DATA, readShippedReferenceData } from '../ledger/shipped-reference-data';
 import { sqlAccountProjection } from '../read/account-projection';
@@ -16,6 +17,10 @@ export interface LedgerRuntimeOptions {
   riskSaga?: boolean;
   marginHistory?: boolean;
   poolSize?: number;
+  /** The simulator's fault-injection hooks and clock (ledger/faults.ts); never set in the product. */
+  faults?: LedgerFaults;
+  clock?: () => Date;
+  logger?: Pick<Console, 'warn' | 'error'>;
 }
 
 export interface LedgerRuntime {
@@ -41,6 +46,9 @@ export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<
       projection: sqlAccountProjection,
       riskSaga: options.riskSaga ?? true,
       ...(options.marginHistory === undefined ? {} : { marginHistory: options.marginHistory }),
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     return {
       database,

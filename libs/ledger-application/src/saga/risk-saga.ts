@@ -63,6 +63,7 @@ export class RiskSaga {
 
   /** Consecutive events of one command on one stream form a run; each run triggers one check. */
   async handle(batch: RecordedEvent[]): Promise<void> {
+    const faults = this.ledger.faults;
     let run: RecordedEvent[] = [];
     for (const event of batch) {
       const head = run[0];
@@ -70,12 +71,17 @@ export class RiskSaga {
         head &&
         (head.streamId !== event.streamId || head.metadata.commandId !== event.metadata.commandId)
       ) {
+        faults?.consumerBatch?.(RISK_SAGA_CONSUMER, 'inside', batch);
         await this.onRun(run);
         run = [];
       }
       run.push(event);
     }
-    if (run.length > 0) await this.onRun(run);
+    if (run.length > 0) {
+      faults?.consumerBatch?.(RISK_SAGA_CONSUMER, 'inside', batch);
+      await this.onRun(run);
+    }
+    faults?.consumerBatch?.(RISK_SAGA_CONSUMER, 'after', batch);
   }
 
   private async onRun(run: RecordedEvent[]): Promise<void> {
