@@ -13,6 +13,8 @@ import {
 import { keysAddCommand } from './commands/keys';
 import { benchCommand } from './commands/bench';
 import { applyCommand } from './commands/apply';
+import type { SimCommandOptions } from './commands/sim';
+import { simCommand } from './commands/sim';
 
 /**
  * The `ledger` command. It works on DATABASE_URL (PostgreSQL) or the embedded PGlite in LEDGER_DATA_DIR
@@ -110,6 +112,37 @@ export function buildProgram(): Command {
     .action((opts: { quick?: boolean; only?: string; backends?: string; out?: string }) =>
       exit(benchCommand(opts)),
     );
+
+  program
+    .command('sim')
+    .description(
+      'seeded simulation with faults, checking every invariant after each step; exit 0 only when all held',
+    )
+    .option('--seed <n>', 'the seed (the same seed replays the same run on memory)', '1')
+    .option('--steps <n>', 'steps to run', '1000')
+    .option(
+      '--backend <kind>',
+      'memory | pglite | postgres (DATABASE_URL or TEST_DATABASE_URL)',
+      'memory',
+    )
+    .option('--accounts <n>', 'accounts the workload opens (default 16)')
+    .option('--check-every <k>', 'check everything every K steps (default 100; 25 on a database)')
+    .option(
+      '--no-crashes',
+      'no crash points (after an append, inside a consumer batch, during a rebuild)',
+    )
+    .option('--no-restarts', 'no process restarts')
+    .option('--no-rebuilds', 'no projection rebuilds')
+    .option('--no-redelivery', 'no consumer batches failed after their handler ran')
+    .option('--no-concurrency', 'no concurrent writers')
+    .option('--no-determinism', 'memory: do not run the seed a second time to compare state hashes')
+    .option('--no-shrink', 'on a failure, do not shrink it to a scenario file')
+    .option('--shrink-budget <seconds>', 'time the shrinker may take', '60')
+    .option('--known <checks>', 'comma-separated checks reported but not failed on (open findings)')
+    .option('--out-dir <dir>', 'where the shrunk scenario goes (default <tmpdir>/ledger-sim)')
+    .option('--json', 'print the report as JSON')
+    .option('--quiet', 'no progress lines')
+    .action((opts: SimCommandOptions) => exit(simCommand(opts)));
 
   const keys = program.command('keys').description('API keys of the HTTP API (stored hashed)');
   keys
