@@ -138,10 +138,12 @@ export function buildProgram(): Command {
     .option('--no-determinism', 'memory: do not run the seed a second time to compare state hashes')
     .option('--no-shrink', 'on a failure, do not shrink it to a scenario file')
     .option('--shrink-budget <seconds>', 'time the shrinker may take', '60')
+    .option('--step-timeout <seconds>', 'a step taking longer has stalled (a failure)', '120')
     .option('--known <checks>', 'comma-separated checks reported but not failed on (open findings)')
     .option('--out-dir <dir>', 'where the shrunk scenario goes (default <tmpdir>/ledger-sim)')
     .option('--json', 'print the report as JSON')
     .option('--quiet', 'no progress lines')
+    .option('--verbose', 'one line per step: its commands, their outcome, its duration')
     .action((opts: SimCommandOptions) => exit(simCommand(opts)));
 
   const keys = program.command('keys').description('API keys of the HTTP API (stored hashed)');

@@ -29,10 +29,12 @@ export interface SimCommandOptions {
   determinism: boolean;
   shrink: boolean;
   shrinkBudget: string;
+  stepTimeout: string;
   outDir?: string;
   known?: string;
   json?: boolean;
   quiet?: boolean;
+  verbose?: boolean;
 }
 
 /**
@@ -130,6 +132,7 @@ export async function simCommand(options: SimCommandOptions): Promise<number> {
       determinism: options.determinism,
       shrink: options.shrink,
       shrinkBudgetMs: integer(options.shrinkBudget, 'shrink-budget') * 1000,
+      stepTimeoutMs: Math.max(1, integer(options.stepTimeout, 'step-timeout')) * 1000,
       ...(options.outDir ? { outDir: options.outDir } : {}),
       ...(options.known
         ? {
@@ -139,6 +142,7 @@ export async function simCommand(options: SimCommandOptions): Promise<number> {
               .filter(Boolean),
           }
         : {}),
+      ...(options.verbose ? { onStep: (line: string) => console.error(`  ${line}`) } : {}),
       onProgress: (p) => {
         if (options.quiet || options.json) return;
         const rate = Math.round((p.step / Math.max(p.elapsedMs, 1)) * 1000);

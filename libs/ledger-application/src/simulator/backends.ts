@@ -52,8 +52,6 @@ export interface SimBackend {
   /** The store as the audit reads it (no yield points, no fault hooks). */
   store(): EventStore;
   writer(index: number): Ledger;
-  /** Drops every process and opens it again on the same store (a process restart). */
-  restart(): Promise<void>;
   /** Waits for the consumers `Ledger.settle` does not wait for. */
   afterSettle(): Promise<void>;
   readonly projections: ProjectionSource;
@@ -120,11 +118,6 @@ export class MemoryBackend implements SimBackend {
     const ledger = this.processes[index];
     if (!ledger) throw new Error(`no process ${index}`);
     return ledger;
-  }
-
-  async restart(): Promise<void> {
-    await this.close();
-    await this.open();
   }
 
   async afterSettle(): Promise<void> {
@@ -260,11 +253,6 @@ export class DatabaseBackend implements SimBackend {
     const runtime = this.runtimes[index];
     if (!runtime) throw new Error(`no process ${index}`);
     return runtime.ledger;
-  }
-
-  async restart(): Promise<void> {
-    await this.close();
-    await this.open();
   }
 
   afterSettle(): Promise<void> {

@@ -43,6 +43,7 @@ export type CheckName =
   | 'store-changed'
   | 'determinism'
   | 'unexpected-error'
+  | 'stalled'
   | (string & { readonly custom?: true });
 
 export interface Violation {

@@ -31,10 +31,14 @@ export interface RunConfig {
   /** State hashes another run of the same seed reached at each full check (the determinism check). */
   expectHashes?: Map<number, string>;
   onProgress?: (progress: SimProgress) => void;
+  /** One line per step (--verbose): what it did and how long it took. */
+  onStep?: (line: string) => void;
   /** Test seam: runs after each step, before its checks (e.g. corrupts a read model to prove the checks see it). */
   afterStep?: (step: number, backend: SimBackend) => Promise<void> | void;
   /** Checks whose violations are counted and reported but do not fail the run (open findings). */
   known: readonly string[];
+  /** A step that takes longer has stalled (a check of its own). */
+  stepTimeoutMs: number;
 }
 
 /** Violations of a check listed as known: how many, and the first. */
@@ -177,7 +181,14 @@ export class SimulationRun {
       for (let step = 0; step < this.config.steps && !failure; step++) {
         const plan = await this.workload.next(step);
         this.now = plan.at;
-        const records = await this.runStep(plan);
+        const stepStarted = performance.now();
+        const records = await this.withinTimeout(this.runStep(plan));
+        if (!records) {
+          failure = { step, violations: [this.stalled(plan)] };
+          stepsRun = step + 1;
+          break;
+        }
+        this.config.onStep?.(describeStep(plan, records, performance.now() - stepStarted));
         await this.config.afterStep?.(step, this.backend);
         const last = step === this.config.steps - 1;
         const violations = await this.checkStep(plan, records);
@@ -199,7 +210,7 @@ export class SimulationRun {
           });
       }
     } finally {
-      await this.backend.close();
+      await this.withinTimeout(this.backend.close());
     }
     return {
       stepsRun,
@@ -216,6 +227,28 @@ export class SimulationRun {
   }
 
   private readonly known = new Map<string, KnownFinding>();
+
+  /** The work's result, or undefined when it has not finished within the step timeout (a hang is a finding). */
+  private async withinTimeout<T>(work: Promise<T>): Promise<T | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<undefined>((resolve) => {
+      timer = setTimeout(() => resolve(undefined), this.config.stepTimeoutMs);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private stalled(plan: StepPlan): Violation {
+    const commands = plan.commands.map((c) => `${c.commandId} ${c.input.command}`).join(', ');
+    return {
+      check: 'stalled',
+      message: `step ${plan.index} (${plan.kind}${commands ? `: ${commands}` : ''}) did not finish within ${this.config.stepTimeoutMs / 1000} s`,
+      details: [],
+    };
+  }
 
   /** Counts the violations of known checks; returns the others. */
   private setAsideKnown(step: number, violations: Violation[]): Violation[] {
@@ -344,10 +377,12 @@ export class SimulationRun {
     if (outcome !== 'settled') work.catch(() => undefined);
   }
 
+  /** Closes every process, then opens them again alive (the new processes' consumers start pumping at once). */
   private async restart(): Promise<void> {
     this.stats.restarts += 1;
-    await this.backend.restart();
+    await this.backend.close();
     this.faults.revive();
+    await this.backend.open();
   }
 
   /** After a crash: restart every process, send again what was not acknowledged (same command ids), settle. */
@@ -424,6 +459,20 @@ export class SimulationRun {
     }
     return { violations, hash };
   }
+}
+
+function describeStep(plan: StepPlan, records: CommandRecord[], ms: number): string {
+  const commands = plan.commands.map((c) => {
+    const record = records.find((r) => r.commandId === c.commandId);
+    const result = !record ? '?' : record.result === 'rejected' ? record.code : record.result;
+    const account = typeof c.input.accountId === 'string' ? ` ${c.input.accountId}` : '';
+    return `${c.input.command}${account} → ${result}`;
+  });
+  const faults = [
+    plan.crashAt === undefined ? '' : `@${plan.crashAt}`,
+    plan.redeliver.length > 0 ? ` redeliver ${plan.redeliver.join('+')}` : '',
+  ].join('');
+  return `#${plan.index} ${plan.kind}${faults} ${ms.toFixed(1)} ms: ${commands.join('; ')}`;
 }
 
 export { SimulatedCrash };

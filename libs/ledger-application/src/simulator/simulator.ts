@@ -34,7 +34,11 @@ export interface SimulationOptions {
    * report names each, with its first step). Default none.
    */
   known?: readonly string[];
+  /** A step that takes longer than this has stalled: a failure of its own (default 120 s). */
+  stepTimeoutMs?: number;
   onProgress?: (progress: SimProgress & { run: 'first' | 'determinism' }) => void;
+  /** One line per step of the first run (what it did, how long it took). */
+  onStep?: (line: string) => void;
   /** Test seams: what the memory backend's processes see instead of the store; a hook after each step. */
   wrapStore?: (store: EventStore) => EventStore;
   afterStep?: (step: number, backend: SimBackend) => Promise<void> | void;
@@ -98,11 +102,13 @@ export async function runSimulation(options: SimulationOptions): Promise<SimRepo
     start: START,
     custom: options.custom ?? [],
     known: options.known ?? [],
+    stepTimeoutMs: options.stepTimeoutMs ?? 120_000,
     trace: true,
     ...(options.afterStep ? { afterStep: options.afterStep } : {}),
   };
   const first = await runOnce(options, backendKind, {
     ...config,
+    ...(options.onStep ? { onStep: options.onStep } : {}),
     onProgress: (p) => options.onProgress?.({ ...p, run: 'first' }),
   });
   let result = first;

@@ -93,9 +93,9 @@ const REFERENCE_OVERRIDES: Record<string, string>[] = [
 
 /** Per-run budgets of the expensive faults (a restart folds the whole log on memory), capped per step. */
 const RATES = {
-  restart: { budget: 30, cap: 0.01 },
-  crash: { budget: 45, cap: 0.015 },
-  rebuild: { budget: 20, cap: 0.006 },
+  restart: { budget: 30, cap: 0.02 },
+  crash: { budget: 45, cap: 0.03 },
+  rebuild: { budget: 20, cap: 0.01 },
   publish: { budget: 10, cap: 0.003 },
 };
 
