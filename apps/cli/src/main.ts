@@ -106,7 +106,10 @@ export function buildProgram(): Command {
       'measure the ledger beside raw limits of the same database (bench/README.md); reports, never fails',
     )
     .option('--quick', 'small sizes: every figure in under 2 minutes')
-    .option('--only <figures>', 'comma-separated: raw,commands,http,rebuild,as-of,fan-out,margin')
+    .option(
+      '--only <figures>',
+      'comma-separated: raw,commands,http,rebuild,as-of,fan-out,margin,sim',
+    )
     .option('--backends <list>', 'postgres,pglite (default: both with DATABASE_URL, else pglite)')
     .option('--out <file>', 'results JSON (default bench/results/latest.json)')
     .action((opts: { quick?: boolean; only?: string; backends?: string; out?: string }) =>

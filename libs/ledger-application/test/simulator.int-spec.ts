@@ -69,5 +69,5 @@ describe(`ledger sim on a database`, () => {
       `simulator on ${location.kind}: ${report.stepsRun} steps, ${report.stepsPerSecond} steps/s, ` +
         `${report.stats.restarts} restarts, crashes ${JSON.stringify(report.stats.faults)}`,
     );
-  }, 240_000);
+  }, 300_000);
 });

@@ -41,7 +41,7 @@ export interface SimCommandOptions {
  * Nest's logger prints every failed consumer batch; the simulator fails batches on purpose. Its own faults are
  * dropped here; anything else still reaches stderr (and the simulator's checks).
  */
-class SimulatorNestLogger implements LoggerService {
+export class SimulatorNestLogger implements LoggerService {
   log(): void {}
   warn(): void {}
   error(message: unknown, stack?: unknown): void {
@@ -176,6 +176,10 @@ export function renderReport(r: SimReport): string {
       .join(', ')}`,
   ];
   if (r.stateHash) lines.push(`  state hash: ${r.stateHash}`);
+  if (r.marginHistoryDroppedAt !== undefined)
+    lines.push(
+      `  the margin-history consumer got stuck (a known finding) and was dropped after step ${r.marginHistoryDroppedAt}`,
+    );
   for (const k of r.known) {
     lines.push(
       `  known (not failed on): ${k.check} ×${k.count}, first at step ${k.firstStep}: ${k.first.message}`,

@@ -141,7 +141,7 @@ export class LedgerAudit {
   private ref: ReferenceData | undefined;
   private readonly commands = new Map<string, CommandSeen>();
   private readonly sagaActions = new Map<string, string>();
-  private readonly history: MarginHistoryFold | undefined;
+  private history: MarginHistoryFold | undefined;
   private expectedRows = new Map<string, string>();
   private historyCheckedTo = 0n;
   private digest: Hash = createHash('sha256');
@@ -545,6 +545,12 @@ export class LedgerAudit {
       }
     }
     return out;
+  }
+
+  /** Stops checking the margin history (its consumer was dropped). */
+  dropMarginHistory(): void {
+    this.history = undefined;
+    this.expectedRows = new Map();
   }
 
   /** Margin-history rows written since the last check equal a fresh fold's rows (a redelivered batch adds none). */

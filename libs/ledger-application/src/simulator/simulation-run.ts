@@ -83,6 +83,8 @@ export interface RunResult {
   stateHash?: string;
   trace: TraceEntry[];
   known: KnownFinding[];
+  /** The step after which the stuck margin-history consumer was dropped (its failure a known finding). */
+  marginHistoryDroppedAt?: number;
   elapsedMs: number;
 }
 
@@ -201,6 +203,7 @@ export class SimulationRun {
         stepsRun = step + 1;
         const failing = this.setAsideKnown(step, violations);
         if (failing.length > 0) failure = { step, violations: failing };
+        else if (this.historyStuck) await this.dropMarginHistory(step);
         if (step % 1000 === 999 || last)
           this.config.onProgress?.({
             step: step + 1,
@@ -222,11 +225,31 @@ export class SimulationRun {
       ...(stateHash === undefined ? {} : { stateHash }),
       trace: this.trace,
       known: [...this.known.values()],
+      ...(this.marginHistoryDroppedAt === undefined
+        ? {}
+        : { marginHistoryDroppedAt: this.marginHistoryDroppedAt }),
       elapsedMs: performance.now() - started,
     };
   }
 
   private readonly known = new Map<string, KnownFinding>();
+  /** The margin-history consumer failed to catch up (its fold threw, or it timed out). */
+  private historyStuck = false;
+  /** The step after which the stuck margin-history consumer was dropped (a known finding), if it was. */
+  marginHistoryDroppedAt: number | undefined;
+
+  /**
+   * A stuck consumer retries its batch on every later step (and on SQL holds each step up for its timeout): once
+   * its failure is known, the run goes on without it, restarting the processes, and stops checking it.
+   */
+  private async dropMarginHistory(step: number): Promise<void> {
+    this.historyStuck = false;
+    this.marginHistoryDroppedAt = step;
+    this.backend.dropMarginHistory();
+    this.audit.dropMarginHistory();
+    await this.backend.close();
+    await this.backend.open();
+  }
 
   /** The work's result, or undefined when it has not finished within the step timeout (a hang is a finding). */
   private async withinTimeout<T>(work: Promise<T>): Promise<T | undefined> {
@@ -369,6 +392,7 @@ export class SimulationRun {
       // On SQL, Ledger.settle waits for the margin history too and times out naming it.
       const history =
         error instanceof ConsumerFailed || String(error).includes(MARGIN_HISTORY_CONSUMER);
+      if (history) this.historyStuck = true;
       if (!isSimulatedFault(error))
         this.logger.error('settle failed', error, history ? 'margin-history' : 'unexpected-error');
       return 'failed' as const;
