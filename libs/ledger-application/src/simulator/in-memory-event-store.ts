@@ -15,6 +15,9 @@ import type {
 } from '@ledger/event-store';
 import { ConcurrencyError } from '@ledger/event-store';
 
+/** Every event's recording time: one shared instance (a long simulation holds millions of events). */
+const RECORDED_AT = new Date(0);
+
 /** Deliveries of one failing batch before the error is passed on to waitUntilCaughtUp. */
 const MAX_REDELIVERIES = 5;
 
@@ -67,7 +70,7 @@ export class InMemoryEventStore implements EventStore {
       schemaVersion: e.schemaVersion,
       data: e.data,
       metadata: e.metadata,
-      recordedAt: new Date(0),
+      recordedAt: RECORDED_AT,
     }));
     const result: AppendResult = {
       streamId,

@@ -44,6 +44,7 @@ export type CheckName =
   | 'determinism'
   | 'unexpected-error'
   | 'stalled'
+  | 'funding-settlement'
   | (string & { readonly custom?: true });
 
 export interface Violation {
@@ -55,6 +56,8 @@ export interface Violation {
   expected?: string;
   /** auto-exchange-result: collateral assets left unsold. */
   assets?: string[];
+  /** The command behind it, when one is (a settlement's own id for its per-account events). */
+  commandId?: string;
   details: string[];
 }
 
@@ -148,6 +151,8 @@ export class LedgerAudit {
   private readonly found: Violation[] = [];
   /** Per account, the commands whose events the last `readNew` read (for the messages). */
   private readonly recentRuns = new Map<string, string[]>();
+  /** Symbols whose mark moved in the events the last `readNew` read. */
+  private readonly marksMoved = new Set<string>();
   lastPosition = 0n;
   events = 0;
   readonly eventsByType = new Map<string, number>();
@@ -176,6 +181,7 @@ export class LedgerAudit {
   async readNew(store: EventStore): Promise<Set<string>> {
     const touched = new Set<string>();
     this.recentRuns.clear();
+    this.marksMoved.clear();
     for await (const batch of readAllBatches(store, { after: this.cursor })) {
       for (const e of batch) {
         const accountId = this.apply(e);
@@ -206,6 +212,7 @@ export class LedgerAudit {
       if (e.type === 'ReferenceDataPublished')
         this.ref = parseReferenceData((e.data as { referenceData: unknown }).referenceData);
       else applyMarketEvent(this.market, { type: e.type, data: e.data } as unknown as MarketEvent);
+      if (e.type === 'MarkPriceUpdated') this.marksMoved.add(textOf(e.data, 'symbol'));
       return undefined;
     }
     this.applyAccountEvent(accountId, e);
@@ -265,6 +272,7 @@ export class LedgerAudit {
       return f;
     });
     if (e.type === 'AutoExchangeExecuted') this.checkAutoExchange(accountId, e, account.state);
+    if (e.type === 'FundingSettled') this.checkFundingMark(accountId, e);
     if (e.type === 'AutoExchangeExecuted' || e.type === 'LiquidationTriggered')
       this.checkSagaOnce(accountId, e);
     for (const invariant of this.options.custom ?? []) {
@@ -306,6 +314,35 @@ export class LedgerAudit {
       message: `${negAsset} is ${str(balance)} after the auto-exchange at position ${e.globalPosition} (${e.metadata.commandId}), with collateral left: ${left.join(', ')}`,
       details: [],
     });
+  }
+
+  /**
+   * RULES §5: funding is settled at the symbol's current mark. When the mark has not moved during the step, the
+   * mark a settlement used must be the one in force (a process deciding on a stale market view would differ).
+   */
+  private checkFundingMark(accountId: string, e: RecordedEvent): void {
+    const symbol = textOf(e.data, 'symbol');
+    const mark = this.market.marks.get(symbol);
+    if (!mark || this.marksMoved.has(symbol) || mark.eq(textOf(e.data, 'markPrice'))) return;
+    this.found.push({
+      check: 'funding-settlement',
+      accountId,
+      ...(e.metadata.causationId ? { commandId: e.metadata.causationId } : {}),
+      message: `${e.metadata.commandId} settled ${symbol} funding at mark ${textOf(e.data, 'markPrice')}, the mark in force is ${str(mark)}`,
+      details: [],
+    });
+  }
+
+  /** Accounts holding a position in the symbol, as replayed so far. */
+  holdersOf(symbol: string): string[] {
+    return [...this.accounts]
+      .filter(([, a]) => [...a.state.positions.values()].some((p) => p.symbol === symbol))
+      .map(([id]) => id);
+  }
+
+  /** Whether the command id has events (derived ids of a funding settlement: `<id>:funding:<account>`). */
+  hasCommand(commandId: string): boolean {
+    return this.commands.has(commandId);
   }
 
   /** The saga acts at most once per (trigger's command, action, account, asset or scope). */

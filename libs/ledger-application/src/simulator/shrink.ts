@@ -125,7 +125,12 @@ export async function shrinkTrace(
     bestResult = result;
     return true;
   };
-  // Whole accounts first: most of a trace is other accounts' business.
+  // Whole accounts first: most of a trace is other accounts' business. All of them at once, then one by one.
+  if (target.accountId !== undefined) {
+    await keep(
+      best.filter((e) => e.input.accountId === undefined || e.input.accountId === target.accountId),
+    );
+  }
   const accounts = [...new Set(best.map((e) => e.input.accountId).filter(isString))].sort();
   for (const account of accounts) {
     if (account === target.accountId) continue;

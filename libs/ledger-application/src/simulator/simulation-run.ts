@@ -142,7 +142,6 @@ export class SimulationRun {
     this.workload = new Workload(
       {
         seed: config.seed,
-        steps: config.steps,
         accounts: config.accounts,
         writers: backend.writers,
         switches: config.switches,
@@ -434,6 +433,10 @@ export class SimulationRun {
 
   private async checkStep(plan: StepPlan, records: CommandRecord[]): Promise<Violation[]> {
     this.stats.stepChecks += 1;
+    const settlements = plan.commands.filter((c) => c.input.command === 'SettleFunding');
+    const holders = new Map(
+      settlements.map((c) => [c.commandId, this.audit.holdersOf(String(c.input.symbol))]),
+    );
     const touched = await this.audit.readNew(this.backend.store());
     for (const c of plan.commands)
       if (typeof c.input.accountId === 'string') touched.add(c.input.accountId);
@@ -445,8 +448,51 @@ export class SimulationRun {
       (symbol) => ledger.riskIndex.holdersOf(symbol),
     );
     violations.push(...found, ...this.audit.checkCommands(records));
+    violations.push(...this.checkSettlements(plan, records, holders));
+    for (const v of violations) {
+      const command = plan.commands.find((c) => c.commandId === v.commandId);
+      if (command)
+        v.details.push(
+          `sent to process ${Math.min(command.writer, this.backend.writers - 1)} in a ${plan.kind} step of ${plan.commands.length} commands`,
+        );
+    }
     violations.push(...this.logger.unexpected.splice(0));
     return violations;
+  }
+
+  /**
+   * A funding settlement pays every account that held a position in the symbol when the step began and that
+   * nothing else in the step touched (RULES §5; the settling process finds holders through its risk index).
+   */
+  private checkSettlements(
+    plan: StepPlan,
+    records: CommandRecord[],
+    holders: Map<string, string[]>,
+  ): Violation[] {
+    const out: Violation[] = [];
+    for (const [commandId, before] of holders) {
+      const record = records.find((r) => r.commandId === commandId);
+      if (record?.result !== 'acked' || record.outcome.duplicate) continue;
+      const command = plan.commands.find((c) => c.commandId === commandId);
+      const symbol = String(command?.input.symbol);
+      const others = new Set(
+        plan.commands.filter((c) => c.commandId !== commandId).map((c) => c.input.accountId),
+      );
+      const stillHolding = new Set(this.audit.holdersOf(symbol));
+      const missed = before.filter(
+        (id) =>
+          !others.has(id) &&
+          stillHolding.has(id) &&
+          !this.audit.hasCommand(`${commandId}:funding:${id}`),
+      );
+      if (missed.length === 0) continue;
+      out.push({
+        check: 'funding-settlement',
+        message: `${commandId} (SettleFunding ${symbol}, writer ${command?.writer ?? 0}) paid no funding to ${missed.join(', ')}, which held ${symbol} positions`,
+        details: [],
+      });
+    }
+    return out;
   }
 
   /** Every account, the sums over all accounts, margin history, the state hash (and at the end: the store again). */

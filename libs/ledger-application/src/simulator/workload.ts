@@ -31,7 +31,6 @@ export interface WorkloadSwitches {
 
 export interface WorkloadConfig {
   seed: number;
-  steps: number;
   accounts: number;
   /** 1, or 2 when the backend runs a second process (another instance of the API on the same store). */
   writers: number;
@@ -91,7 +90,7 @@ const REFERENCE_OVERRIDES: Record<string, string>[] = [
   { 'autoExchange.proportion': 'INDEX' },
 ];
 
-/** Per-run budgets of the expensive faults (a restart folds the whole log on memory), capped per step. */
+/** Expensive faults (a restart folds the whole log on memory): the chance per step, see `rate`. */
 const RATES = {
   restart: { budget: 30, cap: 0.02 },
   crash: { budget: 45, cap: 0.03 },
@@ -106,6 +105,7 @@ export class Workload {
   private readonly setup: CommandInput[] = [];
   private readonly startMs: number;
   private orderSeq = 0;
+  private step = 0;
 
   constructor(
     private readonly config: WorkloadConfig,
@@ -120,9 +120,14 @@ export class Workload {
     return [...this.profiles.keys()];
   }
 
+  /**
+   * The chance of an expensive fault at the current step: the cap early on, then budget / step. A restart at step i
+   * folds a log of about i events, so each step adds about the same expected cost; and the chance depends on the
+   * step alone, never on the run's length, so `--steps X+1` replays the first X+1 steps of any longer run exactly.
+   */
   private rate(kind: keyof typeof RATES): number {
     const { budget, cap } = RATES[kind];
-    return Math.min(cap, budget / Math.max(1, this.config.steps));
+    return Math.min(cap, budget / Math.max(1, this.step));
   }
 
   private planSetup(): void {
@@ -176,6 +181,7 @@ export class Workload {
 
   /** The plan of step `index`: its kind, its commands, and the faults it arms. */
   async next(index: number): Promise<StepPlan> {
+    this.step = index;
     const at = new Date(this.startMs + index * 1000).toISOString();
     const plan: StepPlan = { index, kind: 'command', at, commands: [], redeliver: [] };
     const setup = this.setup.shift();
