@@ -15,6 +15,8 @@ import { keysAddCommand, keysListCommand, keysRevokeCommand } from './commands/k
 import { benchCommand } from './commands/bench';
 import { applyCommand } from './commands/apply';
 import { parkedListCommand, parkedRetryCommand } from './commands/parked';
+import type { SimCommandOptions } from './commands/sim';
+import { simCommand } from './commands/sim';
 
 /**
  * The `ledger` command. It works on DATABASE_URL (PostgreSQL) or the embedded PGlite in LEDGER_DATA_DIR
@@ -108,7 +110,10 @@ export function buildProgram(): Command {
       'measure the ledger beside raw limits of the same database (bench/README.md); reports, never fails',
     )
     .option('--quick', 'small sizes: every figure in under 2 minutes')
-    .option('--only <figures>', 'comma-separated: raw,commands,http,rebuild,as-of,fan-out,margin')
+    .option(
+      '--only <figures>',
+      'comma-separated: raw,commands,http,rebuild,as-of,fan-out,margin,sim',
+    )
     .option('--backends <list>', 'postgres,pglite (default: both with DATABASE_URL, else pglite)')
     .option('--out <file>', 'results JSON (default bench/results/latest.json)')
     .action((opts: { quick?: boolean; only?: string; backends?: string; out?: string }) =>
@@ -144,6 +149,38 @@ export function buildProgram(): Command {
       (ids: string[], opts: { all?: boolean; consumer?: string; wait?: string; json?: boolean }) =>
         exit(parkedRetryCommand(ids, opts)),
     );
+  program
+    .command('sim')
+    .description(
+      'seeded simulation with faults, checking every invariant after each step; exit 0 only when all held',
+    )
+    .option('--seed <n>', 'the seed (the same seed replays the same run on memory)', '1')
+    .option('--steps <n>', 'steps to run', '1000')
+    .option(
+      '--backend <kind>',
+      'memory | pglite | postgres (DATABASE_URL or TEST_DATABASE_URL)',
+      'memory',
+    )
+    .option('--accounts <n>', 'accounts the workload opens (default 16)')
+    .option('--check-every <k>', 'check everything every K steps (default 100; 25 on a database)')
+    .option(
+      '--no-crashes',
+      'no crash points (after an append, inside a consumer batch, during a rebuild)',
+    )
+    .option('--no-restarts', 'no process restarts')
+    .option('--no-rebuilds', 'no projection rebuilds')
+    .option('--no-redelivery', 'no consumer batches failed after their handler ran')
+    .option('--no-concurrency', 'no concurrent writers')
+    .option('--no-determinism', 'memory: do not run the seed a second time to compare state hashes')
+    .option('--no-shrink', 'on a failure, do not shrink it to a scenario file')
+    .option('--shrink-budget <seconds>', 'time the shrinker may take', '60')
+    .option('--step-timeout <seconds>', 'a step taking longer has stalled (a failure)', '120')
+    .option('--known <checks>', 'comma-separated checks reported but not failed on (open findings)')
+    .option('--out-dir <dir>', 'where the shrunk scenario goes (default <tmpdir>/ledger-sim)')
+    .option('--json', 'print the report as JSON')
+    .option('--quiet', 'no progress lines')
+    .option('--verbose', 'one line per step: its commands, their outcome, its duration')
+    .action((opts: SimCommandOptions) => exit(simCommand(opts)));
 
   const keys = program.command('keys').description('API keys of the HTTP API (stored hashed)');
   keys

@@ -9,6 +9,7 @@ export const FIGURES = [
   'as-of',
   'fan-out',
   'margin',
+  'sim',
 ] as const;
 export type FigureName = (typeof FIGURES)[number];
 
@@ -34,6 +35,9 @@ export interface BenchSizes {
   positionsPerAccount: number;
   marginSeconds: number;
   httpSeconds: number;
+  /** Simulator steps in memory (figure 8), and on each database. */
+  simSteps: number;
+  simStepsDatabase: number;
 }
 
 export const FULL: BenchSizes = {
@@ -50,6 +54,8 @@ export const FULL: BenchSizes = {
   positionsPerAccount: 2,
   marginSeconds: 3,
   httpSeconds: 10,
+  simSteps: 20_000,
+  simStepsDatabase: 300,
 };
 
 export const QUICK: BenchSizes = {
@@ -66,6 +72,8 @@ export const QUICK: BenchSizes = {
   positionsPerAccount: 2,
   marginSeconds: 1,
   httpSeconds: 3,
+  simSteps: 2_000,
+  simStepsDatabase: 100,
 };
 
 /** PGlite is one WASM session: the largest seeds are scaled down there (the report says so). */

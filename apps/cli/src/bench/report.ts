@@ -7,6 +7,7 @@ import type { MarginMathFigures } from './margin-math';
 import type { BackendKind, BenchSizes } from './options';
 import type { RawLimits } from './raw-limits';
 import type { RebuildFigures } from './rebuild';
+import type { SimFigures } from './sim';
 
 export interface BackendResults {
   database?: string;
@@ -16,6 +17,7 @@ export interface BackendResults {
   rebuild?: RebuildFigures;
   asOf?: AsOfFigures;
   fanOut?: FanOutFigures;
+  sim?: SimFigures;
   errors: Record<string, string>;
 }
 
@@ -35,6 +37,8 @@ export interface BenchResults {
   versions: Record<string, string>;
   backends: Partial<Record<BackendKind, BackendResults>>;
   marginMath?: MarginMathFigures;
+  /** Figure 8 on the in-memory store (node). */
+  simMemory?: SimFigures;
   verdicts: Verdict[];
 }
 
@@ -251,6 +255,23 @@ export function renderTable(results: BenchResults): string {
     rows.push([
       `7. margin math (${m.positions} positions, ${m.collateralAssets} assets): computeMargin/s | accountView/s`,
       `${fmt(m.computeMarginPerSecond)} | ${fmt(m.accountViewPerSecond)}`,
+      ...kinds.slice(1).map(() => '(node)'),
+    ]);
+  }
+  const simCell = (s: SimFigures | undefined): string =>
+    s
+      ? `${fmt(s.stepsPerSecond)} | ${fmt(s.eventsPerSecond)} (${fmt(s.steps)} steps${s.ok ? '' : ', FAILED'})`
+      : '—';
+  if (kinds.some((k) => results.backends[k]?.sim)) {
+    rows.push([
+      '8. simulator, every fault on: steps/s | events/s (steps)',
+      ...cell((r) => simCell(r.sim)),
+    ]);
+  }
+  if (results.simMemory) {
+    rows.push([
+      '8. simulator on memory (node): steps/s | events/s (steps)',
+      simCell(results.simMemory),
       ...kinds.slice(1).map(() => '(node)'),
     ]);
   }

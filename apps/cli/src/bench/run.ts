@@ -10,6 +10,7 @@ import type { BackendKind, BenchOptions, FigureName } from './options';
 import { sizesFor } from './options';
 import { measureRawLimits } from './raw-limits';
 import { measureRebuild } from './rebuild';
+import { measureSim } from './sim';
 import type { BackendResults, BenchResults } from './report';
 import { machineInfo, renderTable, verdicts } from './report';
 import { log } from './stats';
@@ -143,6 +144,16 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
         positionsPerAccount: sizes.positionsPerAccount,
       });
     });
+    await figure(r, 'sim', options, kind, async (db) => {
+      r.sim = await measureSim(sizes.simStepsDatabase, db);
+    });
+  }
+  if (options.figures.includes('sim')) {
+    try {
+      results.simMemory = await measureSim(options.sizes.simSteps);
+    } catch (error) {
+      log(`sim memory failed: ${(error as Error).message}`);
+    }
   }
   if (options.figures.includes('margin')) {
     try {

@@ -51,6 +51,7 @@ import {
 } from './streams';
 import type { FundingSettlementRecord } from './funding-settlement';
 import { FUNDING_SETTLEMENT_RECORDED, decodeFundingSettlement } from './funding-settlement';
+import type { LedgerFaults } from './faults';
 import { RiskIndex } from '../saga/risk-index';
 import { RiskSaga } from '../saga/risk-saga';
 import { AsOfReader, MarketLog } from '../read/as-of-reader';
@@ -127,6 +128,8 @@ export interface LedgerOptions {
    * appendBatch. A lone command is appended at once, as without it.
    */
   groupCommit?: boolean | GroupCommitOptions;
+  /** Fault injection for the simulator (ledger/faults.ts); none in the product. */
+  faults?: LedgerFaults;
 }
 
 /** Attempts on ConcurrencyError before giving up (the conflict is then reported as such). */
@@ -153,12 +156,15 @@ export class Ledger {
   private readonly groupCommit: GroupCommitAppender | undefined;
   private marginHistory: MarginHistoryProjection | undefined;
   private referenceSequence = 0;
+  /** The simulator's fault-injection hooks (ledger/faults.ts); undefined in the product. */
+  readonly faults: LedgerFaults | undefined;
 
   private constructor(
     readonly store: EventStore,
     private readonly options: LedgerOptions,
   ) {
     this.clock = options.clock ?? (() => new Date());
+    this.faults = options.faults;
     this.accounts = new AccountRepository(store, options.snapshotEvery ?? 200);
     this.asOf = new AsOfReader(store, this.accounts, this.marketLog);
     if (options.groupCommit && store.appendBatch) {
@@ -183,7 +189,7 @@ export class Ledger {
       await ledger.saga.start();
     }
     if (options.marginHistory ?? options.projection !== undefined) {
-      ledger.marginHistory = new MarginHistoryProjection(options.store);
+      ledger.marginHistory = new MarginHistoryProjection(options.store, {}, options.faults);
       await ledger.marginHistory.start();
     }
     return ledger;
@@ -344,6 +350,7 @@ export class Ledger {
           },
         });
         if (result.duplicate) return this.outcomeOf(result, true);
+        this.faults?.afterAppend?.(stream, meta.commandId);
         this.accounts.remember(command.accountId, next, result.lastVersion, meta.at);
         this.riskIndex.update(command.accountId, next, ref);
         await this.accounts.maybeSnapshot(command.accountId, next, result.lastVersion);
@@ -455,6 +462,7 @@ export class Ledger {
           },
         );
         if (result.duplicate) return this.outcomeOf(result, true);
+        this.faults?.afterAppend?.(stream, meta.commandId);
         this.streamTimes.set(stream, { version: result.lastVersion, at: meta.at });
         let parsed: ReferenceData | undefined;
         if (event.type === 'ReferenceDataPublished') {

@@ -18,6 +18,7 @@ import {
   parseReferenceData,
 } from '@ledger/margin-domain';
 import { toAccountEvent } from '../ledger/account-repository';
+import type { LedgerFaults } from '../ledger/faults';
 import { accountIdOf } from '../ledger/streams';
 import { readAllBatches } from '../ledger/read-all-batches';
 
@@ -207,6 +208,8 @@ export class MarginHistoryProjection {
       SubscriptionOptions,
       'logger' | 'onError' | 'maxAttempts' | 'retryDelayMsInitial' | 'retryDelayMsMax'
     > = {},
+    /** The simulator's fault-injection hooks (ledger/faults.ts); never set in the product. */
+    private readonly faults?: LedgerFaults,
   ) {}
 
   async start(): Promise<void> {
@@ -220,6 +223,7 @@ export class MarginHistoryProjection {
           if (row) rows.push(row);
         }
         await insertMarginHistory(tx, rows);
+        this.faults?.consumerBatch?.(MARGIN_HISTORY_CONSUMER, 'after', batch);
         this.pending = { lastPosition: batch.at(-1)?.globalPosition ?? -1n, draft };
       },
       {

@@ -2,6 +2,7 @@ import type { LedgerDatabase, MigrationClass } from '@ledger/event-store';
 import { openDatabase } from '@ledger/event-store';
 import type { ReferenceData } from '@ledger/margin-domain';
 import { parseReferenceData } from '@ledger/margin-domain';
+import type { LedgerFaults } from '../ledger/faults';
 import { Ledger } from '../ledger/ledger';
 import { DEFAULT_REFERENCE_DATA, readShippedReferenceData } from '../ledger/shipped-reference-data';
 import { sqlAccountProjection } from '../read/account-projection';
@@ -20,6 +21,10 @@ export interface LedgerRuntimeOptions {
   poolSize?: number;
   /** Refuse an explicit `at` more than this many ms ahead of the clock (LedgerOptions; unset: no bound). */
   maxClockSkewMs?: number;
+  /** The simulator's fault-injection hooks and clock (ledger/faults.ts); never set in the product. */
+  faults?: LedgerFaults;
+  clock?: () => Date;
+  logger?: Pick<Console, 'warn' | 'error'>;
 }
 
 export interface LedgerRuntime {
@@ -49,6 +54,9 @@ export async function openLedgerRuntime(options: LedgerRuntimeOptions): Promise<
         ? {}
         : { warmAccountCache: options.warmAccountCache }),
       ...(options.maxClockSkewMs === undefined ? {} : { maxClockSkewMs: options.maxClockSkewMs }),
+      ...(options.faults === undefined ? {} : { faults: options.faults }),
+      ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     return {
       database,

@@ -81,6 +81,7 @@ export class RiskSaga {
    * their stream's handled version were checked already and are skipped.
    */
   async handle(batch: RecordedEvent[]): Promise<void> {
+    const faults = this.ledger.faults;
     let run: RecordedEvent[] = [];
     for (const event of batch) {
       if (event.streamVersion <= (this.handledVersions.get(event.streamId) ?? 0)) continue;
@@ -89,12 +90,17 @@ export class RiskSaga {
         head &&
         (head.streamId !== event.streamId || head.metadata.commandId !== event.metadata.commandId)
       ) {
+        faults?.consumerBatch?.(RISK_SAGA_CONSUMER, 'inside', batch);
         await this.onRun(run);
         run = [];
       }
       run.push(event);
     }
-    if (run.length > 0) await this.onRun(run);
+    if (run.length > 0) {
+      faults?.consumerBatch?.(RISK_SAGA_CONSUMER, 'inside', batch);
+      await this.onRun(run);
+    }
+    faults?.consumerBatch?.(RISK_SAGA_CONSUMER, 'after', batch);
   }
 
   private async onRun(run: RecordedEvent[]): Promise<void> {

@@ -15,6 +15,12 @@ import type {
 } from '@ledger/event-store';
 import { ConcurrencyError } from '@ledger/event-store';
 
+/** Every event's recording time: one shared instance (a long simulation holds millions of events). */
+const RECORDED_AT = new Date(0);
+
+/** Deliveries of one failing batch before the error is passed on to waitUntilCaughtUp. */
+const MAX_REDELIVERIES = 5;
+
 const NO_SQL: Transaction = {
   query: () =>
     Promise.reject(new Error('the in-memory event store has no SQL; run without SQL projections')),
@@ -33,7 +39,20 @@ export class InMemoryEventStore implements EventStore {
   private readonly snapshots = new Map<string, Snapshot[]>();
   private readonly checkpoints = new Map<string, Checkpoint>();
 
+  /** Appends run one at a time (a transaction each): a projection awaited mid-append cannot let another in. */
+  private appending: Promise<unknown> = Promise.resolve();
+
   append(streamId: string, events: EventToAppend[], options: AppendOptions): Promise<AppendResult> {
+    const run = this.appending.then(() => this.appendNow(streamId, events, options));
+    this.appending = run.catch(() => undefined);
+    return run;
+  }
+
+  private appendNow(
+    streamId: string,
+    events: EventToAppend[],
+    options: AppendOptions,
+  ): Promise<AppendResult> {
     const seen = this.commands.get(options.commandId);
     if (seen) return Promise.resolve({ ...seen, duplicate: true });
     const stream = this.streams.get(streamId) ?? [];
@@ -51,7 +70,7 @@ export class InMemoryEventStore implements EventStore {
       schemaVersion: e.schemaVersion,
       data: e.data,
       metadata: e.metadata,
-      recordedAt: new Date(0),
+      recordedAt: RECORDED_AT,
     }));
     const result: AppendResult = {
       streamId,
@@ -63,8 +82,9 @@ export class InMemoryEventStore implements EventStore {
     };
     const commit = async (): Promise<AppendResult> => {
       if (options.onAppended) await options.onAppended(NO_SQL, result, recorded);
-      this.events.push(...recorded);
-      this.streams.set(streamId, [...stream, ...recorded]);
+      for (const r of recorded) this.events.push(r);
+      for (const r of recorded) stream.push(r);
+      this.streams.set(streamId, stream);
       this.commands.set(options.commandId, result);
       return result;
     };
@@ -76,14 +96,13 @@ export class InMemoryEventStore implements EventStore {
   }
 
   readStream(streamId: string, options: ReadStreamOptions = {}): Promise<RecordedEvent[]> {
-    const from = options.fromVersion ?? 1;
+    // Versions are 1..n in order: slice by version instead of scanning the stream.
+    const from = Math.max(options.fromVersion ?? 1, 1);
+    const stream = this.streams.get(streamId) ?? [];
+    const slice = stream.slice(from - 1, options.toVersion ?? stream.length);
+    const limit = options.toGlobalPosition;
     return Promise.resolve(
-      (this.streams.get(streamId) ?? []).filter(
-        (e) =>
-          e.streamVersion >= from &&
-          (options.toVersion === undefined || e.streamVersion <= options.toVersion) &&
-          (options.toGlobalPosition === undefined || e.globalPosition <= options.toGlobalPosition),
-      ),
+      limit === undefined ? slice : slice.filter((e) => e.globalPosition <= limit),
     );
   }
 
@@ -120,7 +139,7 @@ export class InMemoryEventStore implements EventStore {
   ): Subscription {
     let pumping: Promise<void> = Promise.resolve();
     const pump = async (): Promise<void> => {
-      for (;;) {
+      for (let attempt = 1; ;) {
         const batch = await this.readAll({
           after: this.checkpoints.get(name) ?? null,
           limit: options.batchSize ?? 500,
@@ -129,7 +148,17 @@ export class InMemoryEventStore implements EventStore {
         });
         const last = batch[batch.length - 1];
         if (!last) return;
-        await handler(batch, NO_SQL);
+        try {
+          await handler(batch, NO_SQL);
+        } catch (error) {
+          // Like the SQL pump: the checkpoint stays, the same batch is delivered again (at once: no real time
+          // passes in memory), a bounded number of times before the error reaches waitUntilCaughtUp.
+          options.onError?.(error, attempt);
+          if (attempt >= MAX_REDELIVERIES) throw error;
+          attempt += 1;
+          continue;
+        }
+        attempt = 1;
         this.checkpoints.set(name, {
           transactionId: last.transactionId,
           globalPosition: last.globalPosition,
@@ -140,10 +169,10 @@ export class InMemoryEventStore implements EventStore {
       name,
       start: () => Promise.resolve(),
       stop: async () => {
-        await pumping;
+        await pumping.catch(() => undefined);
       },
       waitUntilCaughtUp: async () => {
-        pumping = pumping.then(pump);
+        pumping = pumping.catch(() => undefined).then(pump);
         await pumping;
       },
       checkpoint: () => Promise.resolve(this.checkpoints.get(name) ?? null),
