@@ -138,7 +138,13 @@ export class InMemoryEventStore implements EventStore {
     options: SubscriptionOptions = {},
   ): Subscription {
     let pumping: Promise<void> = Promise.resolve();
+    let activated = false;
     const pump = async (): Promise<void> => {
+      // Like the SQL pump: a consumer's in-memory view is derived from its checkpoint when it becomes active.
+      if (!activated) {
+        await options.onActivate?.(this.checkpoints.get(name) ?? null);
+        activated = true;
+      }
       for (let attempt = 1; ;) {
         const batch = await this.readAll({
           after: this.checkpoints.get(name) ?? null,
@@ -163,6 +169,8 @@ export class InMemoryEventStore implements EventStore {
           transactionId: last.transactionId,
           globalPosition: last.globalPosition,
         });
+        // "Committed": views that folded the batch in a draft make it theirs now (SubscriptionOptions).
+        await options.afterCommit?.(batch);
       }
     };
     return {

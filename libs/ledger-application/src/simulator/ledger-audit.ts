@@ -17,7 +17,7 @@ import {
 import { toAccountEvent } from '../ledger/account-repository';
 import type { CommandOutcome } from '../ledger/ledger';
 import { readAllBatches } from '../ledger/read-all-batches';
-import { accountIdOf } from '../ledger/streams';
+import { accountIdOf, isMarketStream } from '../ledger/streams';
 import type { ProjectedAccount } from '../read/account-projection';
 import { expectedProjection } from '../read/account-projection';
 import type { MarginHistoryRow } from '../read/margin-history.projection';
@@ -209,6 +209,7 @@ export class LedgerAudit {
     if (row) this.expectedRows.set(rowKey(row.accountId, row.globalPosition), rowJson(row));
     const accountId = accountIdOf(e.streamId);
     if (accountId === undefined) {
+      if (!isMarketStream(e.streamId)) return undefined; // a funding settlement's record moves no price
       if (e.type === 'ReferenceDataPublished')
         this.ref = parseReferenceData((e.data as { referenceData: unknown }).referenceData);
       else applyMarketEvent(this.market, { type: e.type, data: e.data } as unknown as MarketEvent);

@@ -1,4 +1,4 @@
-import type { EventStore, Subscription } from '@ledger/event-store';
+import type { Checkpoint, EventStore, Subscription } from '@ledger/event-store';
 import { compareCheckpoints, checkpointOf } from '@ledger/event-store';
 import type { LedgerFaults } from '../ledger/faults';
 import { readAllBatches } from '../ledger/read-all-batches';
@@ -41,30 +41,37 @@ export class MemoryMarginHistoryConsumer {
   ) {}
 
   async start(): Promise<void> {
-    const fold = new MarginHistoryFold();
-    const subscription = this.store.subscribe(MARGIN_HISTORY_CONSUMER, (batch) => {
-      const rows: MarginHistoryRow[] = [];
-      for (const e of batch) {
-        const row = fold.apply(e);
-        if (row) rows.push(row);
-      }
-      this.faults.consumerBatch?.(MARGIN_HISTORY_CONSUMER, 'after', batch);
-      this.table.insert(rows);
-      return Promise.resolve();
-    });
-    const checkpoint = await subscription.checkpoint();
-    if (checkpoint) {
-      for await (const events of readAllBatches(this.store)) {
-        for (const e of events) {
-          if (compareCheckpoints(checkpointOf(e), checkpoint) > 0) break;
-          fold.apply(e);
+    let fold = new MarginHistoryFold();
+    // As MarginHistoryProjection does: each batch folds into a draft that becomes the fold only once the batch
+    // "committed" (afterCommit), so a redelivered batch is folded exactly once; the fold is derived from the
+    // checkpoint each time the consumer becomes active.
+    let pending: MarginHistoryFold | undefined;
+    this.subscription = this.store.subscribe(
+      MARGIN_HISTORY_CONSUMER,
+      (batch) => {
+        const draft = fold.draft();
+        const rows: MarginHistoryRow[] = [];
+        for (const e of batch) {
+          const row = draft.apply(e);
+          if (row) rows.push(row);
         }
-        const last = events[events.length - 1];
-        if (!last || compareCheckpoints(checkpointOf(last), checkpoint) >= 0) break;
-      }
-    }
-    this.subscription = subscription;
-    await subscription.start();
+        this.faults.consumerBatch?.(MARGIN_HISTORY_CONSUMER, 'after', batch);
+        this.table.insert(rows);
+        pending = draft;
+        return Promise.resolve();
+      },
+      {
+        onActivate: async (checkpoint) => {
+          pending = undefined;
+          fold = await foldUpTo(this.store, checkpoint);
+        },
+        afterCommit: () => {
+          if (pending) fold.commit(pending);
+          pending = undefined;
+        },
+      },
+    );
+    await this.subscription.start();
   }
 
   async waitUntilCaughtUp(): Promise<void> {
@@ -74,4 +81,19 @@ export class MemoryMarginHistoryConsumer {
   async stop(): Promise<void> {
     await this.subscription?.stop();
   }
+}
+
+async function foldUpTo(
+  store: EventStore,
+  checkpoint: Checkpoint | null,
+): Promise<MarginHistoryFold> {
+  const fold = new MarginHistoryFold();
+  if (!checkpoint) return fold;
+  for await (const events of readAllBatches(store)) {
+    for (const e of events) {
+      if (compareCheckpoints(checkpointOf(e), checkpoint) > 0) return fold;
+      fold.apply(e);
+    }
+  }
+  return fold;
 }
