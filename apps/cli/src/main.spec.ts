@@ -15,6 +15,7 @@ const EXPECTED = [
   'import',
   'apply',
   'bench',
+  'sim',
   'keys add',
   'parked list',
   'parked retry',

@@ -49,16 +49,13 @@ export interface SimulationOptions {
  * run to get past them (`known`): the CI budget and the bench. `ledger sim` itself fails on them unless told
  * `--known`. Remove an entry when its fix lands.
  * - single-cross-wallet-negative, single-isolated-wallet-negative: a Single-Asset wallet below zero with no
- *   insurance cover (an isolated loss beyond its isolated wallet taken from the cross wallet; a fee, a realized
- *   loss or funding accepted because unrealized profit covers the margin).
- * - margin-history: a redelivered margin-history batch is folded twice.
+ *   insurance cover (a fee, a realized loss or funding accepted because unrealized profit covers the margin).
  * - funding-settlement: a process that does not run the risk saga (on SQL: does not hold its lease) never updates
  *   its market view from other processes' events, so it settles funding at a stale mark.
  */
 export const OPEN_FINDINGS: readonly string[] = [
   'single-cross-wallet-negative',
   'single-isolated-wallet-negative',
-  'margin-history',
   'funding-settlement',
 ];
 

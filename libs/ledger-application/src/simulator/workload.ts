@@ -90,11 +90,14 @@ const REFERENCE_OVERRIDES: Record<string, string>[] = [
   { 'autoExchange.proportion': 'INDEX' },
 ];
 
-/** Expensive faults (a restart folds the whole log on memory): the chance per step, see `rate`. */
+/**
+ * Expensive faults (a restart folds the whole log on memory): the chance per step is the cap for the first few
+ * hundred steps, then budget / step, i.e. about `budget` of them per e-fold of a long run (see `rate`).
+ */
 const RATES = {
-  restart: { budget: 30, cap: 0.02 },
-  crash: { budget: 45, cap: 0.03 },
-  rebuild: { budget: 20, cap: 0.01 },
+  restart: { budget: 10, cap: 0.02 },
+  crash: { budget: 15, cap: 0.03 },
+  rebuild: { budget: 8, cap: 0.01 },
   publish: { budget: 10, cap: 0.003 },
 };
 
