@@ -285,9 +285,12 @@ describe('graceful shutdown', () => {
     );
     expect(Number(deposits)).toBe((HELD * (HELD + 1)) / 2);
 
-    // Every consumer stored its checkpoint on the way down, never past the head.
+    // Every consumer stored its checkpoint on the way down, never past the head: the last event in reader order
+    // (transaction id, then position), not the largest position, which concurrent appends may commit earlier.
     const head = BigInt(
-      (await scalar('SELECT max(global_position)::text AS v FROM events')) ?? '0',
+      (await scalar(
+        'SELECT global_position::text AS v FROM events ORDER BY transaction_id DESC, global_position DESC LIMIT 1',
+      )) ?? '0',
     );
     const stored = await checkpoints();
     for (const consumer of ['event-bus', 'margin-history', 'risk-saga']) {
