@@ -133,6 +133,11 @@ export class SimulationRun {
   private readonly hashes = new Map<number, string>();
   private now = '';
   private readonly stats: RunStats;
+  private readonly known = new Map<string, KnownFinding>();
+  /** The margin-history consumer failed to catch up (its fold threw, or it timed out). */
+  private historyStuck = false;
+  /** The step after which the stuck margin-history consumer was dropped (a known finding), if it was. */
+  private marginHistoryDroppedAt: number | undefined;
 
   constructor(
     private readonly config: RunConfig,
@@ -230,12 +235,6 @@ export class SimulationRun {
       elapsedMs: performance.now() - started,
     };
   }
-
-  private readonly known = new Map<string, KnownFinding>();
-  /** The margin-history consumer failed to catch up (its fold threw, or it timed out). */
-  private historyStuck = false;
-  /** The step after which the stuck margin-history consumer was dropped (a known finding), if it was. */
-  marginHistoryDroppedAt: number | undefined;
 
   /**
    * A stuck consumer retries its batch on every later step (and on SQL holds each step up for its timeout): once
